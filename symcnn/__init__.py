@@ -1,0 +1,43 @@
+"""symcnn: exact parameters, activations and MACs of a CNN, as functions of the input size.
+
+Write a network in the VGG paper's notation and get every layer's output shape,
+parameters, buffers, activations and multiply-accumulates as exact closed forms
+in the input size ``n``, or as integers for any ``n``:
+
+>>> import symcnn
+>>> net = symcnn.parse("conv3-64x2 maxpool conv3-128x2 maxpool fc10")
+>>> net.layers[2].output
+(64, floor(n/2), floor(n/2))
+>>> net.at(n=32).params
+404234
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .closed_form import ClosedForm
+from .errors import LayerError, NotationSyntaxError, SymcnnError, UnknownNameError
+from .network import Network, parse
+
+if TYPE_CHECKING:
+    from torch import nn
+
+__all__ = [
+    "ClosedForm",
+    "LayerError",
+    "Network",
+    "NotationSyntaxError",
+    "SymcnnError",
+    "UnknownNameError",
+    "parse",
+    "to_torch",
+]
+__version__ = "0.1.0"
+
+
+def to_torch(network: Network, **kwargs: Any) -> nn.Module:
+    """The PyTorch module the text describes (needs the ``symcnn[torch]`` extra)."""
+    from .export_torch import to_torch as export
+
+    return export(network, **kwargs)

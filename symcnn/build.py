@@ -1,0 +1,308 @@
+"""Syntax tree → layer IR: defaults filled in, options checked, repeats expanded."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Union
+
+from lark import Token, Tree
+
+from . import ir
+from .errors import LayerError, NotationSyntaxError, caret_context
+from .parser import parse_tree
+
+MAX_LAYERS = 100_000
+MAX_LITERAL = 10**12
+
+OptionValue = Union[ir.Expr, ir.Pair, bool, str]
+
+
+def build(text: str) -> ir.Architecture:
+    """Parse ``text`` into an :class:`~symcnn.ir.Architecture`.
+
+    >>> arch = build("conv3-64x2 maxpool fc10")
+    >>> [type(layer).__name__ for layer in arch.layers]
+    ['Conv', 'Conv', 'Pool', 'Linear']
+    >>> arch.input
+    Input(channels=Num(value=3), height=Sym(name='n'), width=Sym(name='n'))
+    """
+    return _Builder(text).architecture(parse_tree(text))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options written after a layer, checked against the allowed names."""
+
+    given: dict[str, tuple[OptionValue, Tree[Token]]]
+
+    def take(self, name: str, default: OptionValue) -> OptionValue:
+        entry = self.given.get(name)
+        return default if entry is None else entry[0]
+
+
+class _Builder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.count = 0
+
+    # -------------------------------------------------------------- structure
+
+    def architecture(self, tree: Tree[Token]) -> ir.Architecture:
+        shape = ir.DEFAULT_INPUT
+        layers: list[ir.Layer] = []
+        for position, child in enumerate(tree.children):
+            assert isinstance(child, Tree)
+            if child.data == "input_decl":
+                if position != 0:
+                    raise self._syntax(child, "'input' may only be the first statement")
+                shape = self._input(child)
+            elif child.data == "let_def":
+                raise self._syntax(child, "named blocks ('let') are not supported yet")
+            else:
+                layers.extend(self._item(child))
+        return ir.Architecture(shape, tuple(layers), self.text)
+
+    def _input(self, tree: Tree[Token]) -> ir.Input:
+        channels, height, width = (self._expr(child) for child in tree.children[1:])
+        return ir.Input(channels, height, width)
+
+    def _item(self, tree: Tree[Token]) -> Iterator[ir.Layer]:
+        unit = tree.children[0]
+        assert isinstance(unit, Tree)
+        times = 1
+        if len(tree.children) > 1:
+            repeat = tree.children[1]
+            assert isinstance(repeat, Tree)
+            times = self._constant(repeat.children[0], "a repetition count")
+            if times < 1:
+                raise self._syntax(repeat, "a repetition count must be at least 1")
+        for _ in range(times):
+            yield from self._unit(unit)
+
+    def _unit(self, tree: Tree[Token]) -> Iterator[ir.Layer]:
+        if tree.data == "group":
+            body = tree.children[0]
+            assert isinstance(body, Tree)
+            for item in body.children:
+                assert isinstance(item, Tree)
+                yield from self._item(item)
+            return
+        if tree.data == "branch":
+            raise self._syntax(tree, "branches (res, cat, mul) are not supported yet")
+        if tree.data == "block_use":
+            name = str(tree.children[0])
+            raise self._syntax(tree, f"unknown layer or block {name!r}{_suggest(name.lower(), _KNOWN_WORDS)}")
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._syntax(tree, f"more than {MAX_LAYERS:,} layers")
+        yield _LAYER_BUILDERS[tree.data](self, tree)
+
+    # -------------------------------------------------------------- layers
+
+    def _conv(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        kernel = self._kernel(tree.children[1])
+        depthwise = tree.data == "dwconv"
+        out_channels = None if depthwise else self._expr(tree.children[2])
+        allowed = ("stride", "padding", "dilation", "bias") + (() if depthwise else ("groups",))
+        options = self._options(tree, span, allowed)
+        groups = options.take("groups", ir.Num(1))
+        return ir.Conv(
+            kernel=kernel,
+            out_channels=out_channels,
+            stride=self._pair(options.take("stride", ir.Num(1)), span, "stride"),
+            padding=self._pair(options.take("padding", _half(kernel)), span, "padding"),
+            dilation=self._pair(options.take("dilation", ir.Num(1)), span, "dilation"),
+            groups=None if depthwise else self._single(groups, span, "groups"),
+            bias=self._bool(options.take("bias", True), span, "bias"),
+            span=span,
+        )
+
+    def _pool(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        word = str(tree.children[0]).lower()
+        mode = "avg" if word.startswith("avg") else "max"
+        window: ir.Expr = ir.Num(2)
+        rest = tree.children[1:]
+        if rest and isinstance(rest[0], Tree) and rest[0].data != "options":
+            window = self._expr(rest[0])
+        allowed = ("kernel_size", "stride", "padding", "ceil_mode") + (
+            ("dilation",) if mode == "max" else ("count_include_pad",)
+        )
+        options = self._options(tree, span, allowed)
+        kernel = self._pair(options.take("kernel_size", window), span, "kernel_size")
+        options.take("count_include_pad", True)  # shapes and counts do not depend on it
+        return ir.Pool(
+            mode=mode,
+            kernel=kernel,
+            stride=self._pair(options.take("stride", kernel), span, "stride"),
+            padding=self._pair(options.take("padding", ir.Num(0)), span, "padding"),
+            dilation=self._pair(options.take("dilation", ir.Num(1)), span, "dilation"),
+            ceil_mode=self._bool(options.take("ceil_mode", False), span, "ceil_mode"),
+            span=span,
+        )
+
+    def _adaptive_pool(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        mode = "avg" if "avg" in str(tree.children[0]).lower() else "max"
+        sizes = [
+            self._expr(child) for child in tree.children[1:] if isinstance(child, Tree) and child.data != "options"
+        ]
+        self._options(tree, span, ())
+        return ir.AdaptivePool(mode, (sizes[0], sizes[-1]), span)
+
+    def _gap(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        self._options(tree, span, ())
+        return ir.AdaptivePool("avg", (ir.Num(1), ir.Num(1)), span)
+
+    def _fc(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        options = self._options(tree, span, ("bias",))
+        return ir.Linear(self._expr(tree.children[1]), self._bool(options.take("bias", True), span, "bias"), span)
+
+    def _simple(self, tree: Tree[Token]) -> ir.Layer:
+        span = self._span(tree)
+        op = str(tree.children[0]).lower().replace("-", "")
+        options = self._options(tree, span, (*_SIMPLE_OPTIONS.get(op, ()), "inplace"))
+        if op == "bn":
+            return ir.BatchNorm(
+                affine=self._bool(options.take("affine", True), span, "affine"),
+                track_running_stats=self._bool(options.take("track_running_stats", True), span, "track_running_stats"),
+                span=span,
+            )
+        if op == "flatten":
+            return ir.Flatten(span)
+        kept = tuple(
+            (name, self._decimal(value, span, name)) for name, (value, _) in options.given.items() if name != "inplace"
+        )
+        return ir.Elementwise(op, kept, span)
+
+    # -------------------------------------------------------------- pieces
+
+    def _kernel(self, node: Token | Tree[Token]) -> ir.Pair:
+        assert isinstance(node, Tree)
+        sizes = [self._expr(child) for child in node.children]
+        return (sizes[0], sizes[-1])
+
+    def _options(self, tree: Tree[Token], span: ir.Span, allowed: tuple[str, ...]) -> _Options:
+        last = tree.children[-1] if tree.children else None
+        given: dict[str, tuple[OptionValue, Tree[Token]]] = {}
+        if not (isinstance(last, Tree) and last.data == "options"):
+            return _Options(given)
+        for option in last.children:
+            assert isinstance(option, Tree)
+            name = str(option.children[0])
+            if name not in allowed:
+                hint = _suggest(name, allowed) or (
+                    f"; allowed: {', '.join(allowed)}" if allowed else "; this layer takes no options"
+                )
+                raise self._layer_error(span, f"unknown option {name!r}{hint}")
+            if name in given:
+                raise self._layer_error(span, f"option {name!r} is given twice")
+            given[name] = (self._option_value(option.children[1]), option)
+        return _Options(given)
+
+    def _option_value(self, node: Token | Tree[Token]) -> OptionValue:
+        assert isinstance(node, Tree)
+        if node.data == "boolean":
+            return str(node.children[0]).lower() == "true"
+        if node.data == "decimal":
+            return str(node.children[0])
+        if node.data == "pair":
+            return (self._expr(node.children[0]), self._expr(node.children[1]))
+        return self._expr(node)
+
+    def _expr(self, node: Token | Tree[Token]) -> ir.Expr:
+        assert isinstance(node, Tree)
+        if node.data == "number":
+            value = int(str(node.children[0]))
+            if value > MAX_LITERAL:
+                raise self._syntax(node, f"the number {value} is larger than {MAX_LITERAL:,}")
+            return ir.Num(value)
+        if node.data == "symbol":
+            return ir.Sym(str(node.children[0]))
+        if node.data == "brace":
+            return self._expr(node.children[0])
+        left, right = (self._expr(child) for child in node.children)
+        return ir.BinOp(_OPERATORS[str(node.data)], left, right)
+
+    def _constant(self, node: Token | Tree[Token], what: str) -> int:
+        expr = self._expr(node)
+        if not isinstance(expr, ir.Num):
+            assert isinstance(node, Tree)
+            raise self._syntax(node, f"{what} must be a plain number")
+        return expr.value
+
+    def _pair(self, value: OptionValue, span: ir.Span, name: str) -> ir.Pair:
+        if isinstance(value, tuple):
+            return value
+        return (self._single(value, span, name),) * 2
+
+    def _single(self, value: OptionValue, span: ir.Span, name: str) -> ir.Expr:
+        if isinstance(value, (bool, str, tuple)):
+            raise self._layer_error(span, f"option {name!r} takes a whole number")
+        return value
+
+    def _bool(self, value: OptionValue, span: ir.Span, name: str) -> bool:
+        if not isinstance(value, bool):
+            raise self._layer_error(span, f"option {name!r} takes true or false")
+        return value
+
+    def _decimal(self, value: OptionValue, span: ir.Span, name: str) -> str:
+        if isinstance(value, ir.Num):
+            return str(value.value)
+        if not isinstance(value, str):
+            raise self._layer_error(span, f"option {name!r} takes a number")
+        return value
+
+    # -------------------------------------------------------------- errors
+
+    def _span(self, tree: Tree[Token]) -> ir.Span:
+        meta = tree.meta
+        return ir.Span(meta.line, meta.column, self.text[meta.start_pos : meta.end_pos])
+
+    def _syntax(self, tree: Tree[Token], reason: str) -> NotationSyntaxError:
+        meta = tree.meta
+        return NotationSyntaxError(reason, meta.line, meta.column, caret_context(self.text, meta.line, meta.column))
+
+    def _layer_error(self, span: ir.Span, reason: str) -> LayerError:
+        return LayerError(f"layer {span.text!r} (line {span.line}, column {span.column})", reason)
+
+
+def _half(kernel: ir.Pair) -> ir.Pair:
+    """PyTorch-style 'same' padding for odd kernels: k // 2 on each side."""
+    height, width = (ir.Num(k.value // 2) if isinstance(k, ir.Num) else ir.BinOp("//", k, ir.Num(2)) for k in kernel)
+    return (height, width)
+
+
+_OPERATORS: dict[str, ir.Operator] = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//"}
+
+_SIMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bn": ("affine", "track_running_stats", "eps", "momentum"),
+    "dropout": ("p",),
+    "lrn": ("size", "alpha", "beta", "k"),
+}
+
+_KNOWN_WORDS = (
+    "conv", "dwconv", "maxpool", "avgpool", "pool", "gap", "adaptiveavgpool", "adaptivemaxpool", "fc",
+    "bn", "relu", "relu6", "sigmoid", "tanh", "silu", "gelu", "softmax", "dropout", "lrn", "flatten", "identity",
+)  # fmt: skip
+
+
+def _suggest(name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(word) for word in close)}?" if close else ""
+
+
+_LAYER_BUILDERS: dict[str, Callable[[_Builder, Tree[Token]], ir.Layer]] = {
+    "conv": _Builder._conv,
+    "dwconv": _Builder._conv,
+    "pool": _Builder._pool,
+    "adaptive_pool": _Builder._adaptive_pool,
+    "gap": _Builder._gap,
+    "fc": _Builder._fc,
+    "simple": _Builder._simple,
+}

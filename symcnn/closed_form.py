@@ -1,0 +1,78 @@
+"""Closed forms of a total: general (single floors), polynomial, and domain.
+
+A total is a sum of products of floor atoms ⌊(s + r)/S⌋. For s a multiple of
+L = lcm of the divisors S every atom is exactly s/S, which gives the
+polynomial form (VGG-16 parameters: 2048·n² + 35,597,096 for n a multiple of 32).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from math import lcm
+
+import sympy
+
+from .dims import ATOMS
+from .values import Value, symbol
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A total in closed form.
+
+    ``general`` holds for every valid input size; ``polynomial`` holds when each
+    symbol in ``multiple_of`` is a multiple of the number given (None when no
+    polynomial form exists); ``smallest_valid`` is the domain: each input
+    symbol at least this (None where it could not be derived).
+    """
+
+    general: Value
+    polynomial: Value | None
+    multiple_of: Mapping[str, int]
+    smallest_valid: Mapping[str, int | None]
+
+    @property
+    def assumption(self) -> str:
+        """The condition of the polynomial form, in words.
+
+        >>> ClosedForm(0, 0, {"n": 32}, {"n": 32}).assumption
+        'n a multiple of 32'
+        """
+        return ", ".join(f"{name} a multiple of {step}" for name, step in self.multiple_of.items() if step > 1)
+
+    @property
+    def domain(self) -> str:
+        """The validity domain, in words.
+
+        >>> ClosedForm(0, 0, {}, {"n": 32}).domain
+        'n ≥ 32'
+        """
+        parts = [
+            f"{name} ≥ {least}" if least is not None else f"{name}: not derived"
+            for name, least in self.smallest_valid.items()
+        ]
+        return ", ".join(parts)
+
+
+def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> ClosedForm:
+    """The closed forms of ``total`` (a sum over layers of a network).
+
+    >>> n = symbol("n")
+    >>> form = closed_form(2097152 * sympy.floor(n / 32) ** 2 + 35597096, {"n": 32})
+    >>> form.polynomial, form.assumption, form.domain
+    (2048*n**2 + 35597096, 'n a multiple of 32', 'n ≥ 32')
+    """
+    if isinstance(total, int) or not isinstance(total, sympy.Expr):
+        return ClosedForm(total, total, {}, dict(smallest_valid))
+    atoms = [atom for atom in total.atoms(sympy.floor) if atom in ATOMS]
+    multiple_of: dict[str, int] = {}
+    for atom in atoms:
+        name, _, divisor = ATOMS[atom]
+        multiple_of[name] = lcm(multiple_of.get(name, 1), divisor)
+    # For s = L·m every atom ⌊(s + r)/S⌋ with 0 ≤ r < S and S | L equals s/S.
+    replaced = total.xreplace({atom: symbol(ATOMS[atom][0]) / ATOMS[atom][2] for atom in atoms})
+    polynomial: Value | None = sympy.expand(replaced)
+    if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):
+        polynomial = None
+    return ClosedForm(sympy.expand(total), polynomial, multiple_of, dict(smallest_valid))

@@ -1,0 +1,90 @@
+"""Spatial sizes as ⌊(s + B)/S⌋: the floor algebra sympy lacks.
+
+sympy keeps ⌊⌊n/2⌋/2⌋ nested whatever one asks of it. For a positive integer
+divisor the identity ⌊(⌊(s + B)/S⌋ + A)/q⌋ = ⌊(s + B + S·A)/(S·q)⌋ holds, so a
+size that depends on one input symbol ``s`` after any number of convolutions
+and poolings is a single :class:`FloorSize`: three ints. A size that depends on
+a symbolic stride or kernel falls back to a sympy expression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Union
+
+import sympy
+
+from .values import Value, floor_div, symbol
+
+
+@dataclass(frozen=True)
+class FloorSize:
+    """⌊(symbol + offset) / divisor⌋ for a positive integer symbol.
+
+    >>> FloorSize("n", 0, 1).step(0, 2).step(0, 2)
+    FloorSize(symbol='n', offset=0, divisor=4)
+    """
+
+    symbol: str
+    offset: int
+    divisor: int
+
+    def step(self, shift: int, divisor: int) -> FloorSize:
+        """⌊(self + shift) / divisor⌋."""
+        return FloorSize(self.symbol, self.offset + self.divisor * shift, self.divisor * divisor)
+
+    @property
+    def smallest_valid(self) -> int:
+        """The least value of the symbol for which this size is at least 1.
+
+        >>> FloorSize("n", -3, 32).smallest_valid
+        35
+        """
+        return max(1, self.divisor - self.offset)
+
+    def expr(self) -> sympy.Expr:
+        """As sympy: ⌊(s + r)/S⌋ + q with 0 ≤ r < S, so equal sizes share one atom.
+
+        >>> FloorSize("n", 35, 32).expr()
+        floor(n/32 + 3/32) + 1
+        """
+        quotient, remainder = divmod(self.offset, self.divisor)
+        return floor_atom(self.symbol, remainder, self.divisor) + quotient
+
+
+@cache
+def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
+    """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
+    if divisor == 1:
+        return symbol(name) + remainder
+    atom = sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor))
+    ATOMS[atom] = (name, remainder, divisor)
+    return atom
+
+
+# Every floor atom made so far → (symbol, remainder, divisor), for closed forms.
+ATOMS: dict[sympy.Expr, tuple[str, int, int]] = {}
+
+Size = Union[int, FloorSize, sympy.Expr]
+
+
+def step(size: Size, shift: Value, divisor: Value) -> Size:
+    """⌊(size + shift) / divisor⌋ in the cheapest exact form.
+
+    >>> step(224, -1, 2), step(FloorSize("n", 0, 1), 1, 2)
+    (111, FloorSize(symbol='n', offset=1, divisor=2))
+    """
+    if isinstance(shift, int) and isinstance(divisor, int):
+        if isinstance(size, int):
+            return (size + shift) // divisor
+        if isinstance(size, FloorSize):
+            return size.step(shift, divisor)
+    return floor_div(size_expr(size) + shift, divisor)
+
+
+def size_expr(size: Size) -> Value:
+    """The size as an int or a sympy expression."""
+    if isinstance(size, FloorSize):
+        return size.expr()
+    return size

@@ -1,0 +1,55 @@
+"""One root error for everything a user can get wrong.
+
+Every failure symcnn reports is a :class:`SymcnnError`; the command line turns
+it into a message and exit code 2. Lark's exceptions never escape: the parser
+converts them into :class:`NotationSyntaxError` with a caret under the spot.
+"""
+
+from __future__ import annotations
+
+
+class SymcnnError(Exception):
+    """Base class of every error symcnn raises on bad input."""
+
+
+class NotationSyntaxError(SymcnnError):
+    """The text does not follow the notation.
+
+    Carries the 1-based ``line`` and ``column`` and a two-line ``context``: the
+    offending source line and a caret under the column.
+    """
+
+    def __init__(self, reason: str, line: int, column: int, context: str) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.context = context
+        super().__init__(f"line {line}, column {column}: {reason}\n{context}")
+
+
+class LayerError(SymcnnError):
+    """A layer that parses but cannot be built or applied (bad sizes, options).
+
+    ``where`` names the layer (its index, its text and where it stands).
+    """
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+class UnknownNameError(SymcnnError):
+    """An unknown zoo entry, symbol or option, with the nearest known names."""
+
+
+def caret_context(text: str, line: int, column: int) -> str:
+    """The source line ``line`` of ``text`` with a caret under ``column``.
+
+    >>> print(caret_context("conv3-64\\nfc-x", 2, 4))
+    fc-x
+       ^
+    """
+    lines = text.splitlines() or [""]
+    source = lines[min(max(line, 1), len(lines)) - 1]
+    return f"{source}\n{' ' * max(column - 1, 0)}^"

@@ -1,0 +1,195 @@
+"""The layer IR: what a text says, as frozen plain data.
+
+The IR knows nothing of lark (the parser produced it) and nothing of sympy
+(the analysis interprets it). Numbers the user wrote are kept as small
+arithmetic trees (:class:`Num`, :class:`Sym`, :class:`BinOp`) so that ``fc{k}``
+stays a function of ``k`` until a value is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+# ------------------------------------------------------------------ arithmetic
+
+
+@dataclass(frozen=True)
+class Num:
+    """An integer the user wrote."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbol, a positive integer whose value may be given later."""
+
+    name: str
+
+
+Operator = Literal["+", "-", "*", "//"]
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """``left op right`` with op one of ``+ - * //``."""
+
+    op: Operator
+    left: Expr
+    right: Expr
+
+
+Expr = Union[Num, Sym, BinOp]
+Pair = tuple[Expr, Expr]
+
+
+def symbols_of(expr: Expr) -> frozenset[str]:
+    """The names of the symbols in ``expr``.
+
+    >>> sorted(symbols_of(BinOp("*", Sym("w"), BinOp("+", Num(2), Sym("c")))))
+    ['c', 'w']
+    """
+    if isinstance(expr, Sym):
+        return frozenset({expr.name})
+    if isinstance(expr, BinOp):
+        return symbols_of(expr.left) | symbols_of(expr.right)
+    return frozenset()
+
+
+# ------------------------------------------------------------------ layers
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a layer was written: 1-based line and column, and its text."""
+
+    line: int
+    column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A 2-D convolution. ``out_channels`` None means depthwise (= channels in)."""
+
+    kernel: Pair
+    out_channels: Expr | None
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    groups: Expr | None  # None: 1, or the channels in when depthwise
+    bias: bool
+    span: Span
+
+    @property
+    def depthwise(self) -> bool:
+        return self.out_channels is None
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Max or average pooling over a window (PyTorch's MaxPool2d/AvgPool2d)."""
+
+    mode: Literal["max", "avg"]
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    ceil_mode: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class AdaptivePool:
+    """Pooling to a fixed output size; ``gap`` is output (1, 1)."""
+
+    mode: Literal["max", "avg"]
+    output: Pair
+    span: Span
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A fully connected layer; flattens C×H×W first."""
+
+    out_features: Expr
+    bias: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch norm over channels (BatchNorm2d, or BatchNorm1d after an fc)."""
+
+    affine: bool
+    track_running_stats: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """A layer without parameters that keeps the shape: relu, softmax, lrn…
+
+    ``options`` keeps the settings that matter only to an exported module
+    (dropout's ``p``, lrn's ``size``) as (name, text) pairs.
+    """
+
+    op: str
+    options: tuple[tuple[str, str], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """C×H×W to C·H·W."""
+
+    span: Span
+
+
+Layer = Union[Conv, Pool, AdaptivePool, Linear, BatchNorm, Elementwise, Flatten]
+
+
+@dataclass(frozen=True)
+class Input:
+    """The input shape, channels first."""
+
+    channels: Expr
+    height: Expr
+    width: Expr
+
+
+DEFAULT_INPUT = Input(Num(3), Sym("n"), Sym("n"))
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A parsed text: its input and its layers in order (repetitions expanded)."""
+
+    input: Input
+    layers: tuple[Layer, ...]
+    text: str = field(default="", compare=False, repr=False)
+
+
+def architecture_symbols(architecture: Architecture) -> frozenset[str]:
+    """Every symbol an architecture mentions, its input's included.
+
+    >>> from symcnn.build import build
+    >>> sorted(architecture_symbols(build("conv3-{w*64} fc{k}")))
+    ['k', 'n', 'w']
+    """
+    found: set[str] = set()
+
+    def visit(value: object) -> None:
+        if isinstance(value, (Num, Sym, BinOp)):
+            found.update(symbols_of(value))
+        elif isinstance(value, tuple):
+            for item in value:
+                visit(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                visit(getattr(value, name))
+
+    visit(architecture.input)
+    visit(architecture.layers)
+    return frozenset(found)

@@ -1,0 +1,196 @@
+"""The public face of an analysed network: counts, closed forms, renderings."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from . import ir
+from .analysis import QUANTITIES, Analysis, LayerResult, analyze
+from .build import build
+from .closed_form import ClosedForm, closed_form
+from .errors import LayerError, SymcnnError, UnknownNameError
+from .rules import CONVENTIONS, SYMCNN, Convention
+from .values import Value
+
+MAX_SYMBOL_VALUE = 10**12
+
+
+class Network:
+    """A network analysed layer by layer: exact shapes and counts.
+
+    Values are sympy expressions in the symbols that have no value yet (``n``
+    by default) and ints once every symbol has one.
+
+    >>> net = parse("vgg-d")
+    >>> net.params
+    2097152*floor(n/32)**2 + 35597096
+    >>> net.at(n=224).params
+    138357544
+    >>> net.closed_form("params").polynomial
+    2048*n**2 + 35597096
+    """
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+
+    # ------------------------------------------------------------ contents
+
+    @property
+    def architecture(self) -> ir.Architecture:
+        return self.analysis.architecture
+
+    @property
+    def layers(self) -> tuple[LayerResult, ...]:
+        return self.analysis.layers
+
+    @property
+    def input(self) -> tuple[Value, ...]:
+        """The input shape (C, H, W)."""
+        return self.analysis.input
+
+    @property
+    def convention(self) -> Convention:
+        return self.analysis.convention
+
+    @property
+    def values(self) -> Mapping[str, int]:
+        """The symbols given a value so far."""
+        return self.analysis.values
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols still free, sorted."""
+        return tuple(sorted(ir.architecture_symbols(self.architecture) - set(self.values)))
+
+    def total(self, quantity: str) -> Value:
+        """One of params, weights, biases, buffers, activations, macs, summed."""
+        if quantity not in QUANTITIES:
+            raise UnknownNameError(f"unknown quantity {quantity!r}; one of {', '.join(QUANTITIES)}")
+        return self.analysis.total(quantity)
+
+    @property
+    def params(self) -> Value:
+        return self.total("params")
+
+    @property
+    def weights(self) -> Value:
+        return self.total("weights")
+
+    @property
+    def biases(self) -> Value:
+        return self.total("biases")
+
+    @property
+    def buffers(self) -> Value:
+        return self.total("buffers")
+
+    @property
+    def activations(self) -> Value:
+        return self.total("activations")
+
+    @property
+    def macs(self) -> Value:
+        return self.total("macs")
+
+    def closed_form(self, quantity: str) -> ClosedForm:
+        """The general and polynomial closed forms of a total, with its domain."""
+        return closed_form(self.total(quantity), self.analysis.smallest_valid)
+
+    # ------------------------------------------------------------ evaluation
+
+    def at(self, **values: int) -> Network:
+        """The same network with symbols given values (every value an int once all are).
+
+        >>> parse("conv3-64 maxpool").at(n=5).layers[-1].output
+        (64, 2, 2)
+        """
+        return Network(self._analyze({**self.values, **_checked(values, self.symbols)}))
+
+    def _analyze(self, values: Mapping[str, int]) -> Analysis:
+        try:
+            return analyze(self.architecture, values, self.convention)
+        except LayerError as error:
+            raise LayerError(error.where, error.reason + self._domain_hint()) from None
+
+    def _domain_hint(self) -> str:
+        domain = closed_form(0, self.analysis.smallest_valid).domain
+        return f"; the network is valid for {domain}" if domain else ""
+
+    # ------------------------------------------------------------ renderings
+
+    def table(self) -> str:
+        """A terminal table: layer, output shape, activations, weights, parameters."""
+        from .render import text
+
+        return text.table(self)
+
+    def markdown(self) -> str:
+        """The table as Markdown."""
+        from .render import markdown
+
+        return markdown.table(self)
+
+    def latex(self) -> str:
+        """Per-layer formulas and totals as LaTeX, numbers grouped as 35{,}597{,}096."""
+        from .render import latex
+
+        return latex.table(self)
+
+    def csv(self) -> str:
+        """One CSV row per layer."""
+        from .render import csv
+
+        return csv.table(self)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON contract as Python data (ints, or strings sympy parses back)."""
+        from .render import json
+
+        return json.to_dict(self)
+
+    def to_json(self) -> str:
+        """The JSON contract: input, symbols, layers and totals."""
+        from .render import json
+
+        return json.to_json(self)
+
+    def __repr__(self) -> str:
+        return f"<Network: {len(self.layers)} layers, params={self.params}>"
+
+
+def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Network:
+    """Analyse a zoo entry or a text in the notation, optionally at given values.
+
+    >>> parse("conv3-64 relu fc10", n=4).params
+    11978
+    >>> parse("vgg16", n=224).params
+    138357544
+    """
+    from . import zoo
+
+    stripped = text_or_name.strip()
+    text = zoo.text(stripped) if stripped.lower() in zoo.names() else text_or_name
+    if convention not in CONVENTIONS:
+        close = difflib.get_close_matches(convention, CONVENTIONS, n=3)
+        raise UnknownNameError(
+            f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}"
+            + (f" (did you mean {close[0]}?)" if close else "")
+        )
+    network = Network(analyze(build(text), {}, CONVENTIONS.get(convention, SYMCNN)))
+    return network.at(**values) if values else network
+
+
+def _checked(values: Mapping[str, int], known: tuple[str, ...]) -> dict[str, int]:
+    checked: dict[str, int] = {}
+    for name, value in values.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the free symbols are {', '.join(known) or 'none'}"
+            raise UnknownNameError(f"unknown symbol {name!r}{hint}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SymcnnError(f"{name} must be a whole number, not {value!r}")
+        if not 1 <= value <= MAX_SYMBOL_VALUE:
+            raise SymcnnError(f"{name} = {value} is outside 1 … {MAX_SYMBOL_VALUE:,}")
+        checked[name] = value
+    return checked

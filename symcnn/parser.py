@@ -1,0 +1,123 @@
+"""Text → lark syntax tree, with lark's errors turned into symcnn's.
+
+The grammar lives only in ``grammar/symcnn.lark``. A wheel carries it inside
+the package (``symcnn/grammar/symcnn.lark``); a checkout has it beside the
+package. :func:`grammar_path` finds either, and the parser is built once, on
+first use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import NotationSyntaxError, caret_context
+
+MAX_TEXT_CHARS = 1_000_000
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+# How the terminals of the grammar are named in messages.
+_LAYER_TERMINALS = {"CONV", "DWCONV", "POOL", "ADAPTIVE_POOL", "GAP", "FC", "SIMPLE", "BRANCH_KIND"}
+_TERMINAL_WORDS = {
+    "INT": "a number",
+    "NAME": "a name",
+    "DIM_NAME": "a symbol",
+    "DECIMAL": "a decimal number",
+    "INPUT": "'input'",
+    "LET": "'let'",
+    "TRUE": "'true'",
+    "FALSE": "'false'",
+    "_X": "'x' and a number",
+    "_DIM_X": "'x'",
+    "_OPTS_OPEN": "'(' right after the word",
+    "_LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "EQUAL": "'='",
+    "COMMA": "','",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "VBAR": "'|'",
+    "SEMICOLON": "';'",
+    "_NL": "a new line",
+    "$END": "the end of the text",
+}
+
+
+def grammar_path() -> Path:
+    """The grammar file: inside the installed package, else in the checkout.
+
+    >>> grammar_path().name
+    'symcnn.lark'
+    """
+    for candidate in (_PACKAGE_DIR / "grammar" / "symcnn.lark", _PACKAGE_DIR.parent / "grammar" / "symcnn.lark"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("grammar/symcnn.lark is missing: the symcnn installation is broken")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse_tree(text: str) -> Tree[Token]:
+    """Parse ``text`` into a lark tree, or raise :class:`NotationSyntaxError`.
+
+    >>> parse_tree("conv3-64 relu").data
+    'start'
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        raise NotationSyntaxError(f"the text is longer than {MAX_TEXT_CHARS:,} characters", 1, 1, "")
+    # A final newline ends a `let` on the last line like any other.
+    try:
+        return _parser().parse(text + "\n")
+    except UnexpectedInput as error:
+        raise _syntax_error(text, error) from None
+
+
+def _syntax_error(text: str, error: UnexpectedInput) -> NotationSyntaxError:
+    line, column = error.line, error.column
+    if isinstance(error, UnexpectedEOF) or line < 1:
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        what = "the text ends too early"
+    elif isinstance(error, UnexpectedCharacters):
+        what = f"unexpected character {text[error.pos_in_stream]!r}"
+    elif isinstance(error, UnexpectedToken) and error.token.type == "$END":
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        what = "the text ends too early"
+    elif isinstance(error, UnexpectedToken):
+        shown = str(error.token).replace("\n", "\\n")
+        what = f"unexpected {shown!r}"
+    else:  # pragma: no cover - lark has no other UnexpectedInput
+        what = "cannot read the text here"
+    expected = _describe_expected(getattr(error, "expected", None) or getattr(error, "allowed", None) or set())
+    reason = f"{what}; expected {expected}" if expected else what
+    return NotationSyntaxError(reason, line, column, caret_context(text, line, column))
+
+
+def _describe_expected(terminals: set[str] | frozenset[str]) -> str:
+    words: list[str] = []
+    if terminals & _LAYER_TERMINALS:
+        words.append("a layer (conv3-64, maxpool, fc4096, relu, …)")
+    for name in sorted(terminals - _LAYER_TERMINALS):
+        word = _TERMINAL_WORDS.get(name)
+        if word is None:
+            word = "'" + name.strip("_").lower() + "'" if not name.startswith("__ANON") else ""
+        if word and word not in words:
+            words.append(word)
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else ""

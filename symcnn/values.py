@@ -1,0 +1,110 @@
+"""Values: Python ints where everything is known, sympy expressions otherwise.
+
+Counting runs on plain ints whenever it can (a network evaluated at n = 224 never
+touches sympy); a value becomes a sympy expression only through a symbol that
+has no value yet. Nothing here goes through floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Union
+
+import sympy
+
+from . import ir
+
+Value = Union[int, sympy.Expr]
+
+
+@cache
+def symbol(name: str) -> sympy.Symbol:
+    """The sympy symbol for ``name``: a positive integer, created once.
+
+    >>> symbol("n").is_integer, symbol("n").is_positive
+    (True, True)
+    """
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def evaluate(expr: ir.Expr, values: Mapping[str, int]) -> Value:
+    """The value of an IR expression, with the given symbols substituted.
+
+    >>> evaluate(ir.BinOp("//", ir.Sym("c"), ir.Num(2)), {"c": 9})
+    4
+    >>> evaluate(ir.BinOp("*", ir.Num(2), ir.Sym("c")), {})
+    2*c
+    """
+    if isinstance(expr, ir.Num):
+        return expr.value
+    if isinstance(expr, ir.Sym):
+        return values.get(expr.name, symbol(expr.name))
+    left, right = evaluate(expr.left, values), evaluate(expr.right, values)
+    if expr.op == "+":
+        return left + right
+    if expr.op == "-":
+        return left - right
+    if expr.op == "*":
+        return left * right
+    return floor_div(left, right)
+
+
+def floor_div(numerator: Value, denominator: Value) -> Value:
+    """⌊numerator / denominator⌋, exact for ints and for expressions.
+
+    >>> floor_div(7, 2), floor_div(-7, 2)
+    (3, -4)
+    >>> floor_div(symbol("n") + 1, 2)
+    floor(n/2 + 1/2)
+    """
+    if isinstance(numerator, int) and isinstance(denominator, int):
+        return numerator // denominator
+    return sympy.floor(
+        sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator
+    )
+
+
+def total(values: Iterable[Value]) -> Value:
+    """The sum, kept an int while every term is one; one sympy ``Add`` otherwise.
+
+    Growing a sympy sum term by term is quadratic; one ``Add`` is not.
+
+    >>> total([1, 2, 3])
+    6
+    >>> total([1, symbol("n"), 2])
+    n + 3
+    """
+    number = 0
+    terms: list[sympy.Expr] = []
+    for value in values:
+        if isinstance(value, int):
+            number += value
+        else:
+            terms.append(value)
+    return sympy.Add(*terms, number) if terms else number
+
+
+def product(values: Iterable[Value]) -> Value:
+    """The product, an int while every factor is one.
+
+    >>> product([3, 3, 64])
+    576
+    """
+    result: Value = 1
+    for value in values:
+        result = result * value
+    return result
+
+
+def as_int(value: Value) -> int | None:
+    """``value`` as an int when it is a number, else None.
+
+    >>> as_int(sympy.Integer(5)), as_int(symbol("n"))
+    (5, None)
+    """
+    if isinstance(value, int):
+        return value
+    if isinstance(value, sympy.Integer):
+        return int(value)
+    return None
