@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .closed_form import ClosedForm
 from .errors import LayerError, NotationSyntaxError, SymcnnError, UnknownNameError
+from . import zoo
 from .network import Network, parse
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "UnknownNameError",
     "parse",
     "to_torch",
+    "zoo",
 ]
 __version__ = "0.1.0"
 

@@ -16,9 +16,9 @@ import sympy
 
 from . import ir
 from .dims import FloorSize, Size, size_expr, step
-from .errors import LayerError
+from .errors import LayerError, SizeError, SymcnnError
 from .rules import SYMCNN, Convention, Geometry
-from .values import Value, as_int, evaluate, product, total
+from .values import Value, as_expr, as_int, evaluate, product, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
 
@@ -132,11 +132,13 @@ class _Walk:
             return FloorSize(expr.name, 0, 1)
         return self._positive(expr, "input", "the input size")
 
-    def _value(self, expr: ir.Expr) -> Value:
-        return evaluate(expr, self.values)
-
     def _positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
-        value = self._value(expr)
+        try:
+            value = evaluate(expr, self.values)
+        except LayerError:
+            raise
+        except SymcnnError as error:
+            raise LayerError(where, f"{what}: {error}") from None
         number = as_int(value)
         if number is not None and number < least:
             raise LayerError(where, f"{what} is {number}; it must be at least {least}")
@@ -145,7 +147,7 @@ class _Walk:
     def _check_size(self, size: Size, where: str, what: str) -> None:
         if isinstance(size, int):
             if size < 1:
-                raise LayerError(where, f"the output {what} would be {size} at {self._at()}; it must be at least 1")
+                raise SizeError(where, f"the output {what} would be {size} at {self._at()}; it must be at least 1")
         elif isinstance(size, FloorSize):
             known = self.smallest_valid.get(size.symbol, 1)
             if known is not None:
@@ -286,7 +288,7 @@ class _Walk:
 def _exact_div(numerator: Value, denominator: Value) -> Value:
     if isinstance(numerator, int) and isinstance(denominator, int):
         return numerator // denominator
-    return sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator
+    return as_expr(sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator)
 
 
 _ELEMENTWISE_KINDS = {"dropout": "dropout", "lrn": "lrn", "identity": "identity"}

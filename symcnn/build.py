@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import Literal, Union
 
 from lark import Token, Tree
 
 from . import ir
 from .errors import LayerError, NotationSyntaxError, caret_context
-from .parser import parse_tree
+from .parser import KNOWN_WORDS, parse_tree
 
 MAX_LAYERS = 100_000
 MAX_LITERAL = 10**12
@@ -28,7 +28,11 @@ def build(text: str) -> ir.Architecture:
     >>> arch.input
     Input(channels=Num(value=3), height=Sym(name='n'), width=Sym(name='n'))
     """
-    return _Builder(text).architecture(parse_tree(text))
+    tree = parse_tree(text)
+    try:
+        return _Builder(text).architecture(tree)
+    except RecursionError:
+        raise NotationSyntaxError("groups are nested too deeply", 1, 1, caret_context(text, 1, 1)) from None
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class _Builder:
             raise self._syntax(tree, "branches (res, cat, mul) are not supported yet")
         if tree.data == "block_use":
             name = str(tree.children[0])
-            raise self._syntax(tree, f"unknown layer or block {name!r}{_suggest(name.lower(), _KNOWN_WORDS)}")
+            raise self._syntax(tree, f"unknown layer or block {name!r}{_suggest(name.lower(), KNOWN_WORDS)}")
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self._syntax(tree, f"more than {MAX_LAYERS:,} layers")
@@ -123,7 +127,7 @@ class _Builder:
     def _pool(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
         word = str(tree.children[0]).lower()
-        mode = "avg" if word.startswith("avg") else "max"
+        mode: Literal["max", "avg"] = "avg" if word.startswith("avg") else "max"
         window: ir.Expr = ir.Num(2)
         rest = tree.children[1:]
         if rest and isinstance(rest[0], Tree) and rest[0].data != "options":
@@ -146,7 +150,7 @@ class _Builder:
 
     def _adaptive_pool(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
-        mode = "avg" if "avg" in str(tree.children[0]).lower() else "max"
+        mode: Literal["max", "avg"] = "avg" if "avg" in str(tree.children[0]).lower() else "max"
         sizes = [
             self._expr(child) for child in tree.children[1:] if isinstance(child, Tree) and child.data != "options"
         ]
@@ -285,11 +289,6 @@ _SIMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "dropout": ("p",),
     "lrn": ("size", "alpha", "beta", "k"),
 }
-
-_KNOWN_WORDS = (
-    "conv", "dwconv", "maxpool", "avgpool", "pool", "gap", "adaptiveavgpool", "adaptivemaxpool", "fc",
-    "bn", "relu", "relu6", "sigmoid", "tanh", "silu", "gelu", "softmax", "dropout", "lrn", "flatten", "identity",
-)  # fmt: skip
 
 
 def _suggest(name: str, known: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ from math import lcm
 import sympy
 
 from .dims import ATOMS
-from .values import Value, symbol
+from .values import Value, as_expr, symbol
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,10 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
         name, _, divisor = ATOMS[atom]
         multiple_of[name] = lcm(multiple_of.get(name, 1), divisor)
     # For s = L·m every atom ⌊(s + r)/S⌋ with 0 ≤ r < S and S | L equals s/S.
-    replaced = total.xreplace({atom: symbol(ATOMS[atom][0]) / ATOMS[atom][2] for atom in atoms})
-    polynomial: Value | None = sympy.expand(replaced)
+    exact = {atom: symbol(ATOMS[atom][0]) / ATOMS[atom][2] for atom in atoms}
+    replaced = total.xreplace(exact)  # type: ignore[no-untyped-call]
+    polynomial: Value | None = as_expr(sympy.expand(replaced))  # type: ignore[no-untyped-call]
     if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):
         polynomial = None
-    return ClosedForm(sympy.expand(total), polynomial, multiple_of, dict(smallest_valid))
+    general = as_expr(sympy.expand(total))  # type: ignore[no-untyped-call]
+    return ClosedForm(general, polynomial, multiple_of, dict(smallest_valid))

@@ -15,7 +15,7 @@ from typing import Union
 
 import sympy
 
-from .values import Value, floor_div, symbol
+from .values import Value, as_expr, floor_div, symbol
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,15 @@ class FloorSize:
         floor(n/32 + 3/32) + 1
         """
         quotient, remainder = divmod(self.offset, self.divisor)
-        return floor_atom(self.symbol, remainder, self.divisor) + quotient
+        return as_expr(floor_atom(self.symbol, remainder, self.divisor) + quotient)
 
 
 @cache
 def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
     if divisor == 1:
-        return symbol(name) + remainder
-    atom = sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor))
+        return as_expr(symbol(name) + remainder)
+    atom = as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor)))
     ATOMS[atom] = (name, remainder, divisor)
     return atom
 

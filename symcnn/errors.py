@@ -39,6 +39,10 @@ class LayerError(SymcnnError):
         super().__init__(f"{where}: {reason}")
 
 
+class SizeError(LayerError):
+    """A layer whose output would be smaller than 1 at the given input size."""
+
+
 class UnknownNameError(SymcnnError):
     """An unknown zoo entry, symbol or option, with the nearest known names."""
 
@@ -52,4 +56,14 @@ def caret_context(text: str, line: int, column: int) -> str:
     """
     lines = text.splitlines() or [""]
     source = lines[min(max(line, 1), len(lines)) - 1]
-    return f"{source}\n{' ' * max(column - 1, 0)}^"
+    offset = max(column - 1, 0)
+    if len(source) > _CONTEXT_WIDTH:  # show a window around the column, not a huge line
+        start = max(0, offset - _CONTEXT_WIDTH // 2)
+        window = source[start : start + _CONTEXT_WIDTH]
+        prefix = "…" if start else ""
+        source = prefix + window + ("…" if start + _CONTEXT_WIDTH < len(source) else "")
+        offset = offset - start + len(prefix)
+    return f"{source}\n{' ' * offset}^"
+
+
+_CONTEXT_WIDTH = 80

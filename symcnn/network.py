@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 
 from . import ir
 from .analysis import QUANTITIES, Analysis, LayerResult, analyze
 from .build import build
 from .closed_form import ClosedForm, closed_form
-from .errors import LayerError, SymcnnError, UnknownNameError
+from .errors import SizeError, SymcnnError, UnknownNameError
 from .rules import CONVENTIONS, SYMCNN, Convention
 from .values import Value
 
@@ -110,8 +111,8 @@ class Network:
     def _analyze(self, values: Mapping[str, int]) -> Analysis:
         try:
             return analyze(self.architecture, values, self.convention)
-        except LayerError as error:
-            raise LayerError(error.where, error.reason + self._domain_hint()) from None
+        except SizeError as error:
+            raise SizeError(error.where, error.reason + self._domain_hint()) from None
 
     def _domain_hint(self) -> str:
         domain = closed_form(0, self.analysis.smallest_valid).domain
@@ -170,6 +171,9 @@ def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Ne
     from . import zoo
 
     stripped = text_or_name.strip()
+    if _looks_like_name(stripped) and stripped.lower() not in zoo.names() and not _parses(stripped):
+        if difflib.get_close_matches(stripped.lower(), zoo.names(), n=1, cutoff=0.6):
+            zoo.text(stripped)  # raises UnknownNameError with the nearest zoo names
     text = zoo.text(stripped) if stripped.lower() in zoo.names() else text_or_name
     if convention not in CONVENTIONS:
         close = difflib.get_close_matches(convention, CONVENTIONS, n=3)
@@ -179,6 +183,18 @@ def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Ne
         )
     network = Network(analyze(build(text), {}, CONVENTIONS.get(convention, SYMCNN)))
     return network.at(**values) if values else network
+
+
+def _looks_like_name(text: str) -> bool:
+    return re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", text) is not None
+
+
+def _parses(text: str) -> bool:
+    try:
+        build(text)
+    except SymcnnError:
+        return False
+    return True
 
 
 def _checked(values: Mapping[str, int], known: tuple[str, ...]) -> dict[str, int]:

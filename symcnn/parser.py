@@ -8,6 +8,8 @@ first use.
 
 from __future__ import annotations
 
+import difflib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,30 +92,75 @@ def parse_tree(text: str) -> Tree[Token]:
 
 def _syntax_error(text: str, error: UnexpectedInput) -> NotationSyntaxError:
     line, column = error.line, error.column
+    position = error.pos_in_stream if error.pos_in_stream is not None and error.pos_in_stream >= 0 else len(text)
     if isinstance(error, UnexpectedEOF) or line < 1:
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
         what = "the text ends too early"
     elif isinstance(error, UnexpectedCharacters):
-        what = f"unexpected character {text[error.pos_in_stream]!r}"
-    elif isinstance(error, UnexpectedToken) and error.token.type == "$END":
+        what = f"unexpected character {text[position]!r}"
+    elif isinstance(error, UnexpectedToken) and (error.token.type == "$END" or position >= len(text)):
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
         what = "the text ends too early"
+    elif isinstance(error, UnexpectedToken) and error.token.type == "_NL":
+        what = "unexpected end of line"
     elif isinstance(error, UnexpectedToken):
-        shown = str(error.token).replace("\n", "\\n")
-        what = f"unexpected {shown!r}"
+        what = f"unexpected {str(error.token)!r}"
     else:  # pragma: no cover - lark has no other UnexpectedInput
         what = "cannot read the text here"
+    unknown = _unknown_word_before(text, position)
+    if unknown is not None:
+        start = position - len(unknown)
+        line, column = _line_column(text, start)
+        return NotationSyntaxError(
+            f"unknown layer or block {unknown!r}{_nearest_word(unknown)}",
+            line,
+            column,
+            caret_context(text, line, column),
+        )
     expected = _describe_expected(getattr(error, "expected", None) or getattr(error, "allowed", None) or set())
     reason = f"{what}; expected {expected}" if expected else what
     return NotationSyntaxError(reason, line, column, caret_context(text, line, column))
+
+
+def _unknown_word_before(text: str, position: int) -> str | None:
+    """The word right before an error, when it is no layer keyword (a misspelt layer)."""
+    match = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", text[:position])
+    if match is None or (match.start() > 0 and text[match.start() - 1] in "{=(,"):
+        return None
+    word = match.group()
+    stem = re.sub(r"[0-9]+$", "", word).lower()
+    known = word.lower() in KNOWN_WORDS or stem in KNOWN_WORDS or stem in ("fc", "x", "input", "let")
+    return None if known else word
+
+
+def _nearest_word(word: str) -> str:
+    close = difflib.get_close_matches(re.sub(r"[0-9]+$", "", word).lower(), KNOWN_WORDS, n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+# Words that start a layer; a block name must differ from them.
+KNOWN_WORDS = (
+    "conv", "dwconv", "maxpool", "avgpool", "pool", "gap", "adaptiveavgpool", "adaptivemaxpool", "fc",
+    "bn", "relu", "relu6", "sigmoid", "tanh", "silu", "gelu", "softmax", "dropout", "lrn", "flatten", "identity",
+    "res", "cat", "mul",
+)  # fmt: skip
+
+# Terminals that only say "another statement could start here".
+_STATEMENT_STARTS = {"COMMA", "SEMICOLON", "_NL", "INPUT", "LET", "NAME", "_LPAR", "__ANON_0"}
 
 
 def _describe_expected(terminals: set[str] | frozenset[str]) -> str:
     words: list[str] = []
     if terminals & _LAYER_TERMINALS:
         words.append("a layer (conv3-64, maxpool, fc4096, relu, …)")
+        terminals = set(terminals) - _STATEMENT_STARTS
     for name in sorted(terminals - _LAYER_TERMINALS):
         word = _TERMINAL_WORDS.get(name)
         if word is None:

@@ -14,8 +14,12 @@ from typing import Union
 import sympy
 
 from . import ir
+from .errors import SymcnnError
 
 Value = Union[int, sympy.Expr]
+
+# Sizes and counts in a text stay far below this; it stops runaway arithmetic.
+MAX_MAGNITUDE = 10**18
 
 
 @cache
@@ -25,7 +29,7 @@ def symbol(name: str) -> sympy.Symbol:
     >>> symbol("n").is_integer, symbol("n").is_positive
     (True, True)
     """
-    return sympy.Symbol(name, integer=True, positive=True)
+    return sympy.Symbol(name, integer=True, positive=True)  # type: ignore[no-untyped-call]
 
 
 def evaluate(expr: ir.Expr, values: Mapping[str, int]) -> Value:
@@ -42,12 +46,18 @@ def evaluate(expr: ir.Expr, values: Mapping[str, int]) -> Value:
         return values.get(expr.name, symbol(expr.name))
     left, right = evaluate(expr.left, values), evaluate(expr.right, values)
     if expr.op == "+":
-        return left + right
-    if expr.op == "-":
-        return left - right
-    if expr.op == "*":
-        return left * right
-    return floor_div(left, right)
+        result = left + right
+    elif expr.op == "-":
+        result = left - right
+    elif expr.op == "*":
+        result = left * right
+    elif right == 0:
+        raise SymcnnError("division by zero in a {…} expression")
+    else:
+        result = floor_div(left, right)
+    if isinstance(result, int) and abs(result) > MAX_MAGNITUDE:
+        raise SymcnnError(f"a {{…}} expression reaches {result:.3e}, more than {MAX_MAGNITUDE:.0e}")
+    return result
 
 
 def floor_div(numerator: Value, denominator: Value) -> Value:
@@ -60,9 +70,14 @@ def floor_div(numerator: Value, denominator: Value) -> Value:
     """
     if isinstance(numerator, int) and isinstance(denominator, int):
         return numerator // denominator
-    return sympy.floor(
-        sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator
-    )
+    ratio = sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator
+    return as_expr(sympy.floor(ratio))
+
+
+def as_expr(value: object) -> sympy.Expr:
+    """``value`` typed as a sympy expression (sympy's own functions are untyped)."""
+    assert isinstance(value, sympy.Expr)
+    return value
 
 
 def total(values: Iterable[Value]) -> Value:

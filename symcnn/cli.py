@@ -1,0 +1,118 @@
+"""The command line: ``symcnn report`` and ``symcnn zoo``.
+
+The only module that prints or exits. Bad input gives a one-paragraph message
+on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import zoo
+from .errors import SymcnnError
+from .network import Network, parse
+
+FORMATS = ("table", "markdown", "latex", "csv", "json")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)$")
+MAX_FILE_BYTES = 1_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors become SymcnnError like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SymcnnError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="symcnn",
+        description="Exact parameters, activations and MACs of a CNN, as closed forms in the input size.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    report = commands.add_parser("report", help="per-layer table and totals of a network")
+    report.add_argument("arch", help="a zoo name, a text in the notation, @FILE, or - for stdin")
+    report.add_argument("--n", type=int, help="the input size n (shorthand for --set n=N)")
+    report.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help="give a symbol a value"
+    )
+    report.add_argument("--format", choices=FORMATS, default="table")
+    listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
+    listing.add_argument("name", nargs="?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    >>> main(["zoo", "lenet5"]) == 0  # doctest: +ELLIPSIS
+    # LeNet-5 ...
+    True
+    """
+    try:
+        args = _build_parser().parse_args(argv)
+        output = _report(args) if args.command == "report" else _zoo(args.name)
+    except SymcnnError as error:
+        print(f"symcnn: error: {error}", file=sys.stderr)
+        return 2
+    print(output, end="" if output.endswith("\n") else "\n")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> str:
+    values = _values(args.assignments)
+    if args.n is not None:
+        values["n"] = args.n
+    network = parse(_read_arch(args.arch))
+    if values:
+        network = network.at(**values)
+    return _render(network, args.format)
+
+
+def _render(network: Network, fmt: str) -> str:
+    renderers = {
+        "table": network.table,
+        "markdown": network.markdown,
+        "latex": network.latex,
+        "csv": network.csv,
+        "json": network.to_json,
+    }
+    return renderers[fmt]()
+
+
+def _values(assignments: list[str]) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for assignment in assignments:
+        match = _ASSIGNMENT.match(assignment.replace(" ", ""))
+        if match is None:
+            raise SymcnnError(f"--set takes NAME=VALUE with a whole number, e.g. --set k=10, not {assignment!r}")
+        values[match.group(1)] = int(match.group(2))
+    return values
+
+
+def _read_arch(arch: str) -> str:
+    if arch == "-":
+        return sys.stdin.read(MAX_FILE_BYTES + 1)
+    if arch.startswith("@"):
+        path = Path(arch[1:])
+        try:
+            with path.open(encoding="utf-8") as handle:
+                return handle.read(MAX_FILE_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as error:
+            raise SymcnnError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    return arch
+
+
+def _zoo(name: str | None) -> str:
+    if name is not None:
+        return zoo.text(name)
+    width = max(len(entry) for entry in zoo.names())
+    return "\n".join(f"{entry:<{width}}  {zoo.summary(entry)}" for entry in zoo.names())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
