@@ -1,0 +1,67 @@
+"""Every example in the README is true: its commands print what it shows, its
+Python session runs, and CI runs the Quick start's test command."""
+
+from __future__ import annotations
+
+import doctest
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def _examples() -> list[tuple[str, list[str]]]:
+    """(command, expected lines) for every `$ ` line of the console blocks."""
+    examples: list[tuple[str, list[str]]] = []
+    for block in _blocks("console"):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, *expected = chunk.rstrip("\n").split("\n")
+            examples.append((command, expected))
+    return examples
+
+
+def _matches(expected: list[str], actual: list[str]) -> bool:
+    """Line by line; a line `...` stands for any number of lines."""
+    if not expected:
+        return not actual
+    if expected[0] == "...":
+        return any(_matches(expected[1:], actual[start:]) for start in range(len(actual) + 1))
+    return bool(actual) and expected[0].rstrip() == actual[0].rstrip() and _matches(expected[1:], actual[1:])
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    (block,) = re.findall(r"```console\n(.*?)```", quick, flags=re.S)
+    install_and_run, test = block.strip().splitlines()
+    assert install_and_run.startswith("pip install . && symcnn ")
+    assert "pytest" in test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test.replace("pip install", "python -m pip install --quiet") in ci
+
+
+@pytest.mark.parametrize(("command", "expected"), _examples(), ids=[c for c, _ in _examples()])
+def test_console_example(command: str, expected: list[str]) -> None:
+    argv = shlex.split(command)
+    assert argv[0] == "symcnn"
+    result = subprocess.run([sys.executable, "-m", "symcnn", *argv[1:]], capture_output=True, text=True, check=False)
+    actual = (result.stdout + result.stderr).rstrip("\n").split("\n")
+    assert _matches(expected, actual), "\n".join(actual)
+
+
+def test_python_session() -> None:
+    text = "\n".join(_blocks("python"))
+    test = doctest.DocTestParser().get_doctest(text, {}, "README", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
+    assert runner.tries > 5
