@@ -9,16 +9,16 @@ in the input size ``n``, or as integers for any ``n``:
 >>> net.layers[2].output
 (64, floor(n/2), floor(n/2))
 >>> net.at(n=32).params
-404234
+342090
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import zoo
 from .closed_form import ClosedForm
 from .errors import LayerError, NotationSyntaxError, SymcnnError, UnknownNameError
-from . import zoo
 from .network import Network, parse
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
 
 import sympy
 
@@ -80,7 +79,7 @@ class _Flat:
     features: Value
 
 
-_State = Union[_Spatial, _Flat]
+_State = _Spatial | _Flat
 
 
 def analyze(
@@ -93,7 +92,7 @@ def analyze(
     >>> [layer.output for layer in result.layers]
     [(64, 32, 32), (64, 16, 16), (10,)]
     >>> result.total("params")
-    165578
+    165642
     """
     return _Walk(architecture, dict(values or {}), convention).run()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from lark import Token, Tree
 
@@ -16,7 +16,7 @@ from .parser import KNOWN_WORDS, parse_tree
 MAX_LAYERS = 100_000
 MAX_LITERAL = 10**12
 
-OptionValue = Union[ir.Expr, ir.Pair, bool, str]
+OptionValue = ir.Expr | ir.Pair | bool | str
 
 
 def build(text: str) -> ir.Architecture:

@@ -13,7 +13,6 @@ from math import lcm
 
 import sympy
 
-from .dims import ATOMS
 from .values import Value, as_expr, symbol
 
 
@@ -55,6 +54,30 @@ class ClosedForm:
         return ", ".join(parts)
 
 
+def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
+    """(s, r, S) when ``atom`` is ⌊(s + r)/S⌋ with 0 ≤ r < S, else None.
+
+    >>> floor_key(sympy.floor((symbol("n") + 3) / 32))
+    ('n', 3, 32)
+    >>> floor_key(sympy.floor(symbol("n") * symbol("k") / 2)) is None
+    True
+    """
+    argument = as_expr(atom.args[0])
+    if len(argument.free_symbols) != 1:
+        return None
+    (free,) = argument.free_symbols
+    assert isinstance(free, sympy.Symbol)
+    slope = argument.coeff(free)
+    offset = argument - slope * free
+    if not (isinstance(slope, sympy.Rational) and slope.p == 1 and isinstance(offset, sympy.Rational)):
+        return None
+    divisor = int(slope.q)
+    remainder = offset * divisor
+    if not (remainder.is_integer and 0 <= remainder < divisor):
+        return None
+    return str(free), int(remainder), divisor
+
+
 def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> ClosedForm:
     """The closed forms of ``total`` (a sum over layers of a network).
 
@@ -65,13 +88,12 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
     """
     if isinstance(total, int) or not isinstance(total, sympy.Expr):
         return ClosedForm(total, total, {}, dict(smallest_valid))
-    atoms = [atom for atom in total.atoms(sympy.floor) if atom in ATOMS]
+    atoms = {atom: key for atom in total.atoms(sympy.floor) if (key := floor_key(atom)) is not None}
     multiple_of: dict[str, int] = {}
-    for atom in atoms:
-        name, _, divisor = ATOMS[atom]
+    for name, _, divisor in sorted(atoms.values()):
         multiple_of[name] = lcm(multiple_of.get(name, 1), divisor)
     # For s = L·m every atom ⌊(s + r)/S⌋ with 0 ≤ r < S and S | L equals s/S.
-    exact = {atom: symbol(ATOMS[atom][0]) / ATOMS[atom][2] for atom in atoms}
+    exact = {atom: symbol(name) / divisor for atom, (name, _, divisor) in atoms.items()}
     replaced = total.xreplace(exact)  # type: ignore[no-untyped-call]
     polynomial: Value | None = as_expr(sympy.expand(replaced))  # type: ignore[no-untyped-call]
     if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):

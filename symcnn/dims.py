@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Union
 
 import sympy
 
@@ -58,15 +57,10 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
     if divisor == 1:
         return as_expr(symbol(name) + remainder)
-    atom = as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor)))
-    ATOMS[atom] = (name, remainder, divisor)
-    return atom
+    return as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor)))
 
 
-# Every floor atom made so far → (symbol, remainder, divisor), for closed forms.
-ATOMS: dict[sympy.Expr, tuple[str, int, int]] = {}
-
-Size = Union[int, FloorSize, sympy.Expr]
+Size = int | FloorSize | sympy.Expr
 
 
 def step(size: Size, shift: Value, divisor: Value) -> Size:

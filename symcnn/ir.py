@@ -9,7 +9,7 @@ stays a function of ``k`` until a value is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 # ------------------------------------------------------------------ arithmetic
 
@@ -40,7 +40,7 @@ class BinOp:
     right: Expr
 
 
-Expr = Union[Num, Sym, BinOp]
+Expr = Num | Sym | BinOp
 Pair = tuple[Expr, Expr]
 
 
@@ -147,7 +147,7 @@ class Flatten:
     span: Span
 
 
-Layer = Union[Conv, Pool, AdaptivePool, Linear, BatchNorm, Elementwise, Flatten]
+Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | Elementwise | Flatten
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from .analysis import QUANTITIES, Analysis, LayerResult, analyze
 from .build import build
 from .closed_form import ClosedForm, closed_form
 from .errors import SizeError, SymcnnError, UnknownNameError
-from .rules import CONVENTIONS, SYMCNN, Convention
+from .rules import CONVENTIONS, Convention
 from .values import Value
 
 MAX_SYMBOL_VALUE = 10**12
@@ -49,6 +49,11 @@ class Network:
     def input(self) -> tuple[Value, ...]:
         """The input shape (C, H, W)."""
         return self.analysis.input
+
+    @property
+    def input_activations(self) -> Value:
+        """The input's values, as counted in the activations (0 where a convention leaves it out)."""
+        return self.analysis.input_activations
 
     @property
     def convention(self) -> Convention:
@@ -164,25 +169,27 @@ def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Ne
     """Analyse a zoo entry or a text in the notation, optionally at given values.
 
     >>> parse("conv3-64 relu fc10", n=4).params
-    11978
+    12042
     >>> parse("vgg16", n=224).params
     138357544
     """
+    if convention not in CONVENTIONS:
+        raise UnknownNameError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
+    network = Network(analyze(build(_resolve(text_or_name)), {}, CONVENTIONS[convention]))
+    return network.at(**values) if values else network
+
+
+def _resolve(text_or_name: str) -> str:
+    """The notation of a zoo entry, or the text itself; a mistyped zoo name is an error."""
     from . import zoo
 
     stripped = text_or_name.strip()
-    if _looks_like_name(stripped) and stripped.lower() not in zoo.names() and not _parses(stripped):
-        if difflib.get_close_matches(stripped.lower(), zoo.names(), n=1, cutoff=0.6):
-            zoo.text(stripped)  # raises UnknownNameError with the nearest zoo names
-    text = zoo.text(stripped) if stripped.lower() in zoo.names() else text_or_name
-    if convention not in CONVENTIONS:
-        close = difflib.get_close_matches(convention, CONVENTIONS, n=3)
-        raise UnknownNameError(
-            f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}"
-            + (f" (did you mean {close[0]}?)" if close else "")
-        )
-    network = Network(analyze(build(text), {}, CONVENTIONS.get(convention, SYMCNN)))
-    return network.at(**values) if values else network
+    if stripped.lower() in zoo.names():
+        return zoo.text(stripped)
+    mistyped = _looks_like_name(stripped) and not _parses(stripped)
+    if mistyped and difflib.get_close_matches(stripped.lower(), zoo.names(), n=1, cutoff=0.6):
+        zoo.text(stripped)  # raises UnknownNameError with the nearest zoo names
+    return text_or_name
 
 
 def _looks_like_name(text: str) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Union
 
 import sympy
 
 from . import ir
 from .errors import SymcnnError
 
-Value = Union[int, sympy.Expr]
+Value = int | sympy.Expr
 
 # Sizes and counts in a text stay far below this; it stops runaway arithmetic.
 MAX_MAGNITUDE = 10**18
@@ -105,11 +104,18 @@ def product(values: Iterable[Value]) -> Value:
 
     >>> product([3, 3, 64])
     576
+    >>> product([symbol("n") - 4, symbol("n") - 4, 6])
+    6*(n - 4)**2
     """
-    result: Value = 1
+    number = 1
+    factors: list[sympy.Expr] = []
     for value in values:
-        result = result * value
-    return result
+        if isinstance(value, int):
+            number *= value
+        else:
+            factors.append(value)
+    # One Mul keeps (n - 4)·(n - 4)·6 as 6·(n - 4)², not (6·n - 24)·(n - 4).
+    return as_expr(sympy.Mul(number, *factors)) if factors else number
 
 
 def as_int(value: Value) -> int | None:

@@ -1,0 +1,190 @@
+"""Export a network to PyTorch: the ``nn.Sequential`` its text describes.
+
+Needs the ``symcnn[torch]`` extra; torch is imported only when :func:`to_torch`
+runs, so the rest of symcnn works without it. Each symcnn layer becomes one
+child named by its index ("1", "2", …), so forward hooks map modules back to
+``network.layers``:
+
+>>> import symcnn
+>>> net = symcnn.parse("conv3-8(bias=false) bn relu maxpool fc10", n=8)
+>>> model = symcnn.to_torch(net)
+>>> [name for name, _ in model.named_children()]
+['1', '2', '3', '4', '5']
+>>> model[4]
+Sequential(
+  (0): Flatten(start_dim=1, end_dim=-1)
+  (1): Linear(in_features=128, out_features=10, bias=True)
+)
+>>> sum(p.numel() for p in model.parameters()) == net.params
+True
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from . import ir
+from .analysis import LayerResult
+from .errors import SymcnnError
+from .network import Network
+from .values import Value, as_int, evaluate, product
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Factory = Callable[[], "nn.Module"]
+
+
+def to_torch(network: Network, **values: int) -> nn.Sequential:
+    """The ``nn.Sequential`` of ``network``, one child per layer, named "1", "2", ….
+
+    ``values`` are given to the network first (``network.at(**values)``). Every
+    channel and feature count, and every kernel, stride, padding, dilation and
+    group count, must then be a whole number; the input size ``n`` is needed
+    only where an fc (or a batch norm after a flatten) sees features that
+    depend on it. Otherwise :class:`~symcnn.SymcnnError` names the symbols.
+
+    >>> import symcnn
+    >>> symcnn.to_torch(symcnn.parse("conv3-{c} gap fc{k}"), c=4, k=2)
+    Sequential(
+      (1): Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+      (2): AdaptiveAvgPool2d(output_size=(1, 1))
+      (3): Sequential(
+        (0): Flatten(start_dim=1, end_dim=-1)
+        (1): Linear(in_features=4, out_features=2, bias=True)
+      )
+    )
+    """
+    from torch import nn
+
+    if values:
+        network = network.at(**values)
+    resolver = _Resolver(network.values)
+    factories: list[tuple[str, Factory]] = []
+    for layer, result in zip(network.architecture.layers, network.layers):
+        resolver.where = f"layer {result.index} {result.name!r}"
+        factories.append((str(result.index), _factory(layer, result, resolver)))
+    resolver.check()
+    return nn.Sequential(OrderedDict((name, make()) for name, make in factories))
+
+
+class _Resolver:
+    """Turns values into ints, noting the symbols that still lack a value."""
+
+    def __init__(self, values: Mapping[str, int]) -> None:
+        self.values = values
+        self.where = ""
+        self.missing: dict[str, list[str]] = {}
+
+    def value(self, value: Value) -> int:
+        number = as_int(value)
+        if number is not None:
+            return number
+        names = sorted(str(s) for s in getattr(value, "free_symbols", ()))
+        if not names:
+            raise SymcnnError(f"{self.where}: {value} is not a whole number")
+        for name in names:
+            places = self.missing.setdefault(name, [])
+            if self.where not in places:
+                places.append(self.where)
+        return 1  # a placeholder: no module is built while a symbol is missing
+
+    def expr(self, expr: ir.Expr) -> int:
+        return self.value(evaluate(expr, self.values))
+
+    def pair(self, pair: ir.Pair) -> tuple[int, int]:
+        return self.expr(pair[0]), self.expr(pair[1])
+
+    def check(self) -> None:
+        if not self.missing:
+            return
+        names = sorted(self.missing)
+        details = "; ".join(f"{name} (in {', '.join(self.missing[name][:3])})" for name in names)
+        example = ", ".join(f"{name}=…" for name in names)
+        raise SymcnnError(
+            f"to_torch needs values for {', '.join(names)}: the module's sizes depend on them: {details}; "
+            f"give them as to_torch(network, {example})"
+        )
+
+
+def _factory(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
+    """Resolve every number ``layer`` needs now; build its module later."""
+    from torch import nn as torch_nn
+
+    before = result.geometry.input
+    if isinstance(layer, ir.Conv):
+        cin, cout = need.value(before[0]), need.value(result.output[0])
+        groups = cin if layer.depthwise else need.expr(layer.groups or ir.Num(1))
+        kernel, stride = need.pair(layer.kernel), need.pair(layer.stride)
+        padding, dilation = need.pair(layer.padding), need.pair(layer.dilation)
+        return lambda: torch_nn.Conv2d(cin, cout, kernel, stride, padding, dilation, groups, layer.bias)
+    if isinstance(layer, ir.Pool):
+        kernel, stride, padding = need.pair(layer.kernel), need.pair(layer.stride), need.pair(layer.padding)
+        dilation = need.pair(layer.dilation)
+        if layer.mode == "max":
+            return lambda: torch_nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=layer.ceil_mode)
+        if dilation != (1, 1):
+            raise SymcnnError(f"{need.where}: average pooling has no dilation in PyTorch")
+        return lambda: torch_nn.AvgPool2d(kernel, stride, padding, ceil_mode=layer.ceil_mode)
+    if isinstance(layer, ir.AdaptivePool):
+        size = (need.value(result.output[1]), need.value(result.output[2]))
+        if layer.mode == "max":
+            return lambda: torch_nn.AdaptiveMaxPool2d(size)
+        return lambda: torch_nn.AdaptiveAvgPool2d(size)
+    if isinstance(layer, ir.Linear):
+        features, out = need.value(product(before)), need.value(result.output[0])
+        if len(before) == 1:
+            return lambda: torch_nn.Linear(features, out, layer.bias)
+        return lambda: torch_nn.Sequential(torch_nn.Flatten(), torch_nn.Linear(features, out, layer.bias))
+    if isinstance(layer, ir.BatchNorm):
+        channels = need.value(before[0])
+        norm = torch_nn.BatchNorm2d if len(before) == 3 else torch_nn.BatchNorm1d
+        return lambda: norm(channels, affine=layer.affine, track_running_stats=layer.track_running_stats)
+    if isinstance(layer, ir.Flatten):
+        return lambda: torch_nn.Flatten()
+    if isinstance(layer, ir.Elementwise):
+        return _elementwise(layer, len(before), need.where)
+    raise SymcnnError(f"{need.where}: {type(layer).__name__} has no PyTorch export yet")
+
+
+def _elementwise(layer: ir.Elementwise, rank: int, where: str) -> Factory:
+    from torch import nn as torch_nn
+
+    options = dict(layer.options)
+
+    def number(name: str, default: float, convert: Callable[[str], float]) -> float:
+        text = options.get(name)
+        if text is None:
+            return default
+        try:
+            return convert(text)
+        except ValueError:
+            kind = "a whole number" if convert is int else "a number"
+            raise SymcnnError(f"{where}: option {name} = {text} must be {kind}") from None
+
+    if layer.op == "dropout":
+        p = number("p", 0.5, float)
+        if not 0 <= p <= 1:
+            raise SymcnnError(f"{where}: dropout p = {p} must be between 0 and 1")
+        return lambda: torch_nn.Dropout(p)
+    if layer.op == "lrn":
+        if rank != 3:
+            raise SymcnnError(f"{where}: PyTorch's LocalResponseNorm needs a C×H×W input, not flat features")
+        size = int(number("size", 5, int))
+        alpha, beta, k = number("alpha", 1e-4, float), number("beta", 0.75, float), number("k", 2.0, float)
+        return lambda: torch_nn.LocalResponseNorm(size, alpha, beta, k)
+    makers: dict[str, Factory] = {
+        "relu": lambda: torch_nn.ReLU(),
+        "relu6": lambda: torch_nn.ReLU6(),
+        "sigmoid": lambda: torch_nn.Sigmoid(),
+        "tanh": lambda: torch_nn.Tanh(),
+        "silu": lambda: torch_nn.SiLU(),
+        "gelu": lambda: torch_nn.GELU(),
+        "softmax": lambda: torch_nn.Softmax(dim=1),
+        "identity": lambda: torch_nn.Identity(),
+    }
+    if layer.op not in makers:
+        raise SymcnnError(f"{where}: {layer.op!r} has no PyTorch export yet")
+    return makers[layer.op]

@@ -1,0 +1,176 @@
+r"""The table as a LaTeX fragment: a ``tabular`` of per-layer formulas, then the totals.
+
+The fragment needs no package: ``tabular``, ``\texttt``, display maths with an
+``array``. Numbers are grouped as ``35{,}597{,}096``.
+
+>>> import symcnn
+>>> fragment = table(symcnn.parse("conv3-64 fc10", n=4))
+>>> print(fragment.splitlines()[5])  # doctest: +ELLIPSIS
+1 & \texttt{conv3-64} & $64 \times 4 \times 4$ & $1{,}024$ & $3 \cdot 3 \cdot 3 \cdot 64 = 1{,}728$ & ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ..values import symbol
+from . import printing
+from .text import SEE_BELOW, TOTALS, Column, columns, input_cells, layer_cells, symbolic, total_cells
+
+if TYPE_CHECKING:
+    from ..analysis import LayerResult
+    from ..closed_form import ClosedForm
+    from ..network import Network
+
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "%": r"\%",
+    "#": r"\#",
+    "&": r"\&",
+    "$": r"\$",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "·": r"$\cdot$",
+    "×": r"$\times$",
+    "≥": r"$\geq$",
+    "−": "-",
+    "…": r"\ldots{}",
+}
+_SPECIAL_PATTERN = re.compile("|".join(re.escape(character) for character in _SPECIAL))
+_TITLES = {"#": r"\#"}
+
+
+def escape(text: str) -> str:
+    r"""Text safe in LaTeX's text mode (specials escaped, a few maths signs as maths).
+
+    >>> print(escape("conv3-64_a & 50% #1 {k}·2"))
+    conv3-64\_a \& 50\% \#1 \{k\}$\cdot$2
+    """
+    return _SPECIAL_PATTERN.sub(lambda match: _SPECIAL[match.group(0)], text)
+
+
+def _maths(tex: str) -> str:
+    return f"${tex}$"
+
+
+def _symbol(name: str) -> str:
+    return printing.latex(symbol(name))
+
+
+def domain(smallest_valid: Mapping[str, int | None]) -> str:
+    r"""Where the closed forms hold, as LaTeX text ("" when no symbol is free).
+
+    >>> domain({"n": 32}), domain({"n": None})
+    ('valid for $n \\geq 32$', 'domain not derived for $n$')
+    """
+    known = [_maths(rf"{_symbol(name)} \geq {least}") for name, least in smallest_valid.items() if least is not None]
+    unknown = [_maths(_symbol(name)) for name, least in smallest_valid.items() if least is None]
+    parts = (["valid for " + ", ".join(known)] if known else []) + (
+        ["domain not derived for " + ", ".join(unknown)] if unknown else []
+    )
+    return "; ".join(parts)
+
+
+def assumption(multiple_of: Mapping[str, int]) -> str:
+    r"""The condition of a polynomial form, as LaTeX text.
+
+    >>> assumption({"n": 32})
+    '$n$ a multiple of $32$'
+    """
+    return ", ".join(
+        f"{_maths(_symbol(name))} a multiple of {_maths(printing.latex(step))}"
+        for name, step in multiple_of.items()
+        if step > 1
+    )
+
+
+def _layer_row(layer: LayerResult, cols: Sequence[Column]) -> list[str]:
+    cells = {
+        "#": str(layer.index),
+        "layer": r"\texttt{" + escape(layer.name) + "}",
+        "output": _maths(printing.latex_factors(layer.output)),
+        "weights": _maths(printing.latex_weight_formula(layer.geometry.weight_factors, layer.weights)),
+    }
+    return [cells[column.title] if column.title in cells else _maths(_quantity(layer, column)) for column in cols]
+
+
+def _quantity(layer: LayerResult, column: Column) -> str:
+    assert column.total is not None
+    return printing.latex(getattr(layer, column.total))
+
+
+def _input_row(net: Network, cols: Sequence[Column]) -> list[str]:
+    cells = {
+        "#": "0",
+        "layer": "input",
+        "output": _maths(printing.latex_factors(net.input)),
+        "activations": _maths(printing.latex(net.analysis.input_activations)),
+    }
+    return [cells.get(column.title, "") for column in cols]
+
+
+def _total_row(net: Network, cols: Sequence[Column]) -> list[str]:
+    # A total reads "see below" exactly where the text table says so.
+    rows = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.layers]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(cols))]
+    shown = total_cells(net, cols, widths)
+    cells = []
+    for column, cell in zip(cols, shown):
+        if column.total is None:
+            cells.append(cell)
+        else:
+            cells.append(cell if cell == SEE_BELOW else _maths(printing.latex(net.total(column.total))))
+    return cells
+
+
+def _row(cells: Sequence[str]) -> str:
+    return " & ".join(cells) + r" \\"
+
+
+def _totals(net: Network) -> list[str]:
+    forms: list[tuple[str, ClosedForm]] = [(title, net.closed_form(quantity)) for quantity, title in TOTALS]
+    given = ", ".join(_maths(f"{_symbol(name)} = {value}") for name, value in sorted(net.values.items()))
+    where = ", ".join(part for part in ((f"at {given}" if given else ""), domain(forms[0][1].smallest_valid)) if part)
+    heading = ("Closed forms" if symbolic(net) else "Totals") + (f", {where}" if where else "") + ":"
+    rows = []
+    for title, form in forms:
+        rows.append(rf"\mathrm{{{title}}} & = & {printing.latex(form.general)} & \\")
+        if symbolic(net) and form.polynomial is not None and form.polynomial != form.general:
+            condition = r"\mbox{for " + assumption(form.multiple_of) + "}"
+            rows.append(rf" & = & {printing.latex(form.polynomial)} & {condition} \\")
+    rows[-1] = rows[-1].removesuffix(r" \\")
+    return [r"\par\medskip\noindent " + heading, r"\[", r"\begin{array}{rcll}", *rows, r"\end{array}", r"\]"]
+
+
+def table(net: Network) -> str:
+    r"""Per-layer formulas and totals as a LaTeX fragment, then the convention.
+
+    >>> import symcnn
+    >>> r"138{,}357{,}544" in table(symcnn.parse("vgg-d", n=224))
+    True
+    """
+    cols = columns(net)
+    spec = "".join("r" if column.right else "l" for column in cols)
+    lines = [
+        rf"\begin{{tabular}}{{{spec}}}",
+        r"\hline",
+        _row([_TITLES.get(column.title, column.title) for column in cols]),
+        r"\hline",
+        _row(_input_row(net, cols)),
+        *(_row(_layer_row(layer, cols)) for layer in net.layers),
+        r"\hline",
+        _row(_total_row(net, cols)),
+        r"\hline",
+        r"\end{tabular}",
+        *_totals(net),
+        r"\par\medskip\noindent Counting convention \texttt{"
+        + escape(net.convention.name)
+        + "}: "
+        + escape(net.convention.summary),
+    ]
+    return "\n".join(lines) + "\n"
