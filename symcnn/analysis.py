@@ -1,32 +1,35 @@
 """Layer IR → shapes and counts for every layer, exact, as ints or sympy.
 
-The walk follows PyTorch's output-size rules: ⌊(x + 2p − d(k − 1) − 1)/s⌋ + 1
-for convolutions and pooling, ceil_mode with PyTorch's rule that a last window
-starting in the right padding is dropped, adaptive pooling to a fixed size. A
-size that depends on an input symbol stays one :class:`~symcnn.dims.FloorSize`.
+The walk goes through blocks and branches in order. Every leaf layer, and the
+merge at the end of every branch, becomes one :class:`LayerResult` with a path
+that says where it sits (``layer1/bottleneck2/res/b1/conv3``). The per-layer
+shape rules live in :mod:`symcnn.layers`, the counting rules in :mod:`symcnn.rules`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import sympy
-
 from . import ir
-from .dims import FloorSize, Size, size_expr, step
-from .errors import LayerError, SizeError, SymcnnError
+from .errors import LayerError
+from .dims import Size
+from .layers import Flat, LayerRules, Spatial, State, shape_of
 from .rules import SYMCNN, Convention, Geometry
-from .values import Value, as_expr, as_int, evaluate, product, total
+from .values import Value, product, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
+
+_MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul"}
 
 
 @dataclass(frozen=True)
 class LayerResult:
-    """One layer applied: where it stands, its output shape and its counts."""
+    """One row: a layer applied (or a branch's merge, or a folded block)."""
 
     index: int
+    path: str
     name: str
     geometry: Geometry
     params: Value
@@ -44,6 +47,11 @@ class LayerResult:
     def output(self) -> tuple[Value, ...]:
         return self.geometry.output
 
+    @property
+    def depth(self) -> int:
+        """How deep the row sits: 1 for a top-level layer."""
+        return self.path.count("/") + 1
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -51,6 +59,7 @@ class Analysis:
 
     ``smallest_valid`` maps each input symbol to the least value for which every
     size is at least 1 (None where a symbolic stride or kernel hides it).
+    ``groups`` maps the path of every block and branch to its text.
     """
 
     architecture: ir.Architecture
@@ -60,26 +69,45 @@ class Analysis:
     input_activations: Value
     layers: tuple[LayerResult, ...]
     smallest_valid: Mapping[str, int | None]
+    groups: Mapping[str, str]
 
     def total(self, quantity: str) -> Value:
         """The sum of one of :data:`QUANTITIES` over the layers (the input too, for activations)."""
         extra = [self.input_activations] if quantity == "activations" else []
         return total(extra + [getattr(layer, quantity) for layer in self.layers])
 
+    def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
+        """The layers, with every block or branch deeper than ``depth`` folded into one row.
 
-@dataclass
-class _Spatial:
-    channels: Value
-    height: Size
-    width: Size
+        >>> from symcnn.build import build
+        >>> result = analyze(build("let b = conv3-8 relu\\nb b fc10"), {"n": 4})
+        >>> [(row.path, row.params) for row in result.rows(depth=1)]
+        [('b1', 224), ('b2', 584), ('fc', 1290)]
+        """
+        if depth is None:
+            return self.layers
+        rows: list[LayerResult] = []
+        start = 0
+        while start < len(self.layers):
+            layer = self.layers[start]
+            if layer.depth <= depth:
+                rows.append(layer)
+                start += 1
+                continue
+            prefix = "/".join(layer.path.split("/")[:depth])
+            end = start
+            while end < len(self.layers) and (self.layers[end].path + "/").startswith(prefix + "/"):
+                end += 1
+            rows.append(_fold(prefix, self.groups.get(prefix, prefix), self.layers[start:end]))
+            start = end
+        return tuple(rows)
 
 
-@dataclass
-class _Flat:
-    features: Value
-
-
-_State = _Spatial | _Flat
+def _fold(path: str, name: str, layers: Sequence[LayerResult]) -> LayerResult:
+    sums = {quantity: total(getattr(layer, quantity) for layer in layers) for quantity in QUANTITIES}
+    first, last = layers[0].geometry, layers[-1].geometry
+    geometry = Geometry("block", name, first.input, last.output, (), sums["biases"], sums["buffers"])
+    return LayerResult(index=layers[0].index, path=path, name=name, geometry=geometry, **sums)
 
 
 def analyze(
@@ -102,192 +130,163 @@ class _Walk:
         self.architecture = architecture
         self.values = values
         self.convention = convention
-        self.smallest_valid: dict[str, int | None] = {}
+        self.rules = LayerRules(values)
+        self.results: list[LayerResult] = []
+        self.groups: dict[str, str] = {}
 
     def run(self) -> Analysis:
         spec = self.architecture.input
-        channels = self._positive(spec.channels, "input", "the channel count")
-        state: _State = _Spatial(channels, self._input_size(spec.height), self._input_size(spec.width))
-        first = self._shape(state)
-        results: list[LayerResult] = []
-        for index, layer in enumerate(self.architecture.layers, start=1):
-            geometry, state = self._apply(layer, state, index)
-            results.append(self._count(index, layer, geometry))
+        channels = self.rules.positive(spec.channels, "input", "the channel count")
+        state: State = Spatial(channels, self.rules.input_size(spec.height), self.rules.input_size(spec.width))
+        first = shape_of(state)
+        self._sequence(self.architecture.layers, state, "")
         return Analysis(
             architecture=self.architecture,
             values=self.values,
             convention=self.convention,
             input=first,
             input_activations=product(first) if self.convention.count_input else 0,
-            layers=tuple(results),
-            smallest_valid=self.smallest_valid,
+            layers=tuple(self.results),
+            smallest_valid=self.rules.smallest_valid,
+            groups=self.groups,
         )
 
-    # ---------------------------------------------------------------- sizes
+    def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
+        for node, segment in zip(nodes, _segments(nodes), strict=True):
+            path = f"{prefix}/{segment}" if prefix else segment
+            if isinstance(node, ir.Block):
+                self.groups[path] = node.span.text
+                state = self._sequence(node.body, state, path)
+            elif isinstance(node, ir.Branch):
+                state = self._branch(node, state, path)
+            else:
+                where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
+                geometry, state = self.rules.apply(node, state, where)
+                self._record(path, node.span.text, geometry)
+        return state
 
-    def _input_size(self, expr: ir.Expr) -> Size:
-        if isinstance(expr, ir.Sym) and expr.name not in self.values:
-            self.smallest_valid.setdefault(expr.name, 1)
-            return FloorSize(expr.name, 0, 1)
-        return self._positive(expr, "input", "the input size")
+    def _branch(self, branch: ir.Branch, state: State, path: str) -> State:
+        self.groups[path] = branch.span.text
+        outputs = [self._sequence(arm, state, f"{path}/b{number}") for number, arm in enumerate(branch.arms, 1)]
+        where = f"branch {branch.span.text!r} at {path} ({_position(branch.span)})"
+        merged = _MERGES[branch.op](outputs, where)
+        kind = _MERGE_KINDS[branch.op]
+        geometry = Geometry(kind, kind, shape_of(state), shape_of(merged), (), 0, 0, tuple(map(shape_of, outputs)))
+        self._record(f"{path}/{kind}", kind, geometry)
+        return merged
 
-    def _positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
-        try:
-            value = evaluate(expr, self.values)
-        except LayerError:
-            raise
-        except SymcnnError as error:
-            raise LayerError(where, f"{what}: {error}") from None
-        number = as_int(value)
-        if number is not None and number < least:
-            raise LayerError(where, f"{what} is {number}; it must be at least {least}")
-        return value
-
-    def _check_size(self, size: Size, where: str, what: str) -> None:
-        if isinstance(size, int):
-            if size < 1:
-                raise SizeError(where, f"the output {what} would be {size} at {self._at()}; it must be at least 1")
-        elif isinstance(size, FloorSize):
-            known = self.smallest_valid.get(size.symbol, 1)
-            if known is not None:
-                self.smallest_valid[size.symbol] = max(known, size.smallest_valid)
-        else:
-            for name in sorted(str(s) for s in size.free_symbols):
-                if name in self.smallest_valid:
-                    self.smallest_valid[name] = None
-
-    def _at(self) -> str:
-        given = ", ".join(f"{name} = {value}" for name, value in sorted(self.values.items()))
-        return given or "this input size"
-
-    # ---------------------------------------------------------------- layers
-
-    def _apply(self, layer: ir.Layer, state: _State, index: int) -> tuple[Geometry, _State]:
-        where = f"layer {index} {layer.span.text!r} (line {layer.span.line}, column {layer.span.column})"
-        before = self._shape(state)
-        if isinstance(layer, (ir.Conv, ir.Pool, ir.AdaptivePool)) and isinstance(state, _Flat):
-            what = {ir.Conv: "a convolution", ir.Pool: "pooling", ir.AdaptivePool: "pooling"}[type(layer)]
-            raise LayerError(
-                where, f"{what} needs a C×H×W input, but it gets {before[0]} flat features (after an fc or flatten)"
-            )
-        if isinstance(layer, ir.Conv):
-            assert isinstance(state, _Spatial)
-            return self._conv(layer, state, where)
-        if isinstance(layer, ir.Pool):
-            assert isinstance(state, _Spatial)
-            return self._pool(layer, state, where)
-        if isinstance(layer, ir.AdaptivePool):
-            assert isinstance(state, _Spatial)
-            height, width = (self._positive(size, where, "the output size") for size in layer.output)
-            after = _Spatial(state.channels, height, width)
-            op = f"adaptive{layer.mode}pool"
-            return self._geometry("pool", op, before, after), after
-        if isinstance(layer, ir.Linear):
-            out = self._positive(layer.out_features, where, "the number of outputs")
-            factors = (*before, out)
-            return Geometry("fc", "linear", before, (out,), factors, out if layer.bias else 0, 0), _Flat(out)
-        if isinstance(layer, ir.BatchNorm):
-            channels = before[0]
-            weights = (channels,) if layer.affine else ()
-            biases = channels if layer.affine else 0
-            buffers = 2 * channels + 1 if layer.track_running_stats else 0
-            return Geometry("bn", "bn", before, before, weights, biases, buffers), state
-        if isinstance(layer, ir.Flatten):
-            after_flat = _Flat(product(before))
-            return self._geometry("flatten", "flatten", before, after_flat), after_flat
-        kind = _ELEMENTWISE_KINDS.get(layer.op, "act")
-        return Geometry(kind, layer.op, before, before, (), 0, 0), state
-
-    def _conv(self, layer: ir.Conv, state: _Spatial, where: str) -> tuple[Geometry, _State]:
-        kernel = self._pair(layer.kernel, where, "the kernel size")
-        stride = self._pair(layer.stride, where, "the stride")
-        dilation = self._pair(layer.dilation, where, "the dilation")
-        padding = self._pair(layer.padding, where, "the padding", least=0)
-        channels_in = state.channels
-        if layer.out_channels is None:
-            channels_out, groups = channels_in, channels_in
-        else:
-            channels_out = self._positive(layer.out_channels, where, "the number of filters")
-            groups = self._positive(layer.groups or ir.Num(1), where, "groups")
-        for name, channels in (("channels in", channels_in), ("filters", channels_out)):
-            count, parts = as_int(channels), as_int(groups)
-            if count is not None and parts is not None and count % parts:
-                raise LayerError(where, f"groups = {parts} does not divide the {count} {name}")
-        sizes = [
-            step(size, 2 * p - d * (k - 1) - 1 + s, s)
-            for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation)
-        ]
-        for size, what in zip(sizes, ("height", "width")):
-            self._check_size(size, where, what)
-        after = _Spatial(channels_out, sizes[0], sizes[1])
-        per_group = channels_in if groups == 1 else _exact_div(channels_in, groups)
-        factors = (kernel[0], kernel[1], per_group, channels_out)
-        op = "dwconv" if layer.depthwise else "conv"
-        geometry = Geometry(
-            "conv", op, self._shape(state), self._shape(after), factors, channels_out if layer.bias else 0, 0
-        )
-        return geometry, after
-
-    def _pool(self, layer: ir.Pool, state: _Spatial, where: str) -> tuple[Geometry, _State]:
-        kernel = self._pair(layer.kernel, where, "the window size")
-        stride = self._pair(layer.stride, where, "the stride")
-        dilation = self._pair(layer.dilation, where, "the dilation")
-        padding = self._pair(layer.padding, where, "the padding", least=0)
-        sizes: list[Size] = []
-        for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation):
-            span = d * (k - 1) + 1
-            numbers = [as_int(v) for v in (span, p, s)]
-            if numbers[0] is not None and numbers[1] is not None and 2 * numbers[1] > numbers[0]:
-                raise LayerError(where, f"padding {numbers[1]} is more than half the window {numbers[0]}")
-            shift: Value = p + p - span + s
-            if layer.ceil_mode:
-                # ceil((x + 2p - span)/s) + 1, less one when the last window would
-                # start in the right padding: min(⌊(x + 2p - span + 2s - 1)/s⌋, ⌊(x + p - 1 + s)/s⌋).
-                exact = [as_int(v) for v in (span, p, s)]
-                if None in exact:
-                    raise LayerError(where, "ceil_mode needs a window, stride and padding without symbols")
-                span_i, p_i, s_i = (int(v) for v in exact)  # type: ignore[arg-type]
-                shift = min(2 * p_i - span_i + 2 * s_i - 1, p_i + s_i - 1)
-            sizes.append(step(size, shift, s))
-        for size, what in zip(sizes, ("height", "width")):
-            self._check_size(size, where, what)
-        after = _Spatial(state.channels, sizes[0], sizes[1])
-        return self._geometry("pool", f"{layer.mode}pool", self._shape(state), after), after
-
-    def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
-        first, second = (self._positive(expr, where, what, least) for expr in pair)
-        return first, second
-
-    # ---------------------------------------------------------------- counts
-
-    def _geometry(self, kind: str, op: str, before: tuple[Value, ...], after: _State) -> Geometry:
-        return Geometry(kind, op, before, self._shape(after), (), 0, 0)
-
-    @staticmethod
-    def _shape(state: _State) -> tuple[Value, ...]:
-        if isinstance(state, _Flat):
-            return (state.features,)
-        return (state.channels, size_expr(state.height), size_expr(state.width))
-
-    def _count(self, index: int, layer: ir.Layer, geometry: Geometry) -> LayerResult:
+    def _record(self, path: str, name: str, geometry: Geometry) -> None:
         weights = geometry.weights
-        return LayerResult(
-            index=index,
-            name=layer.span.text,
-            geometry=geometry,
-            params=weights + geometry.biases,
-            weights=weights,
-            biases=geometry.biases,
-            buffers=geometry.buffers,
-            activations=self.convention.activations(geometry),
-            macs=self.convention.mac_count(geometry),
+        self.results.append(
+            LayerResult(
+                index=len(self.results) + 1,
+                path=path,
+                name=name,
+                geometry=geometry,
+                params=weights + geometry.biases,
+                weights=weights,
+                biases=geometry.biases,
+                buffers=geometry.buffers,
+                activations=self.convention.activations(geometry),
+                macs=self.convention.mac_count(geometry),
+            )
         )
 
 
-def _exact_div(numerator: Value, denominator: Value) -> Value:
-    if isinstance(numerator, int) and isinstance(denominator, int):
-        return numerator // denominator
-    return as_expr(sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator)
+def _position(span: ir.Span) -> str:
+    return f"line {span.line}, column {span.column}"
 
 
-_ELEMENTWISE_KINDS = {"dropout": "dropout", "lrn": "lrn", "identity": "identity"}
+def _segments(nodes: Sequence[ir.Node]) -> list[str]:
+    """Path segments of a sequence: conv1, bn1, conv2 … (a name used once keeps no number)."""
+    bases = [_base_name(node) for node in nodes]
+    counts = Counter(bases)
+    seen: Counter[str] = Counter()
+    segments = []
+    for base in bases:
+        seen[base] += 1
+        if counts[base] == 1:
+            segments.append(base)
+        else:
+            segments.append(f"{base}{'.' if base[-1].isdigit() else ''}{seen[base]}")
+    return segments
+
+
+def _base_name(node: ir.Node) -> str:
+    if isinstance(node, ir.Block):
+        return node.name
+    if isinstance(node, ir.Branch):
+        return node.op
+    if isinstance(node, ir.Conv):
+        return "dwconv" if node.depthwise else "conv"
+    if isinstance(node, ir.Pool):
+        return f"{node.mode}pool"
+    if isinstance(node, ir.AdaptivePool):
+        return "gap" if node.span.text.lower().startswith("gap") else f"adaptive{node.mode}pool"
+    if isinstance(node, ir.Elementwise):
+        return node.op
+    return _LEAF_NAMES[type(node)]
+
+
+_LEAF_NAMES: dict[type, str] = {
+    ir.Linear: "fc",
+    ir.BatchNorm: "bn",
+    ir.ChannelNorm: "ln",
+    ir.LayerScale: "layerscale",
+    ir.Flatten: "flatten",
+}
+
+# ---------------------------------------------------------------- merges
+
+
+def _describe(state: State) -> str:
+    sizes = (state.features,) if isinstance(state, Flat) else (state.channels, state.height, state.width)
+    return "×".join(str(size) for size in sizes)
+
+
+def _mismatch(where: str, op: str, outputs: Sequence[State], rule: str) -> LayerError:
+    shapes = ", ".join(f"arm {number} gives {_describe(state)}" for number, state in enumerate(outputs, 1))
+    return LayerError(where, f"{op} needs {rule}, but {shapes}")
+
+
+def _merge_add(outputs: Sequence[State], where: str) -> State:
+    first = outputs[0]
+    if any(shape_of(state) != shape_of(first) for state in outputs[1:]):
+        raise _mismatch(where, "res", outputs, "arms of one shape")
+    return first
+
+
+def _merge_cat(outputs: Sequence[State], where: str) -> State:
+    if all(isinstance(state, Flat) for state in outputs):
+        return Flat(total(state.features for state in outputs if isinstance(state, Flat)))
+    spatial = [state for state in outputs if isinstance(state, Spatial)]
+    if len(spatial) != len(outputs) or any(
+        (state.height, state.width) != (spatial[0].height, spatial[0].width) for state in spatial
+    ):
+        raise _mismatch(where, "cat", outputs, "arms of one height and width")
+    return Spatial(total(state.channels for state in spatial), spatial[0].height, spatial[0].width)
+
+
+def _merge_mul(outputs: Sequence[State], where: str) -> State:
+    shapes = [shape_of(state) for state in outputs]
+    if len({len(shape) for shape in shapes}) != 1 or len({shape[0] for shape in shapes}) != 1:
+        raise _mismatch(where, "mul", outputs, "arms with the same channels")
+    merged: State = outputs[0]
+    for state in outputs[1:]:
+        if isinstance(merged, Spatial) and isinstance(state, Spatial):
+            height, width = (_broadcast(a, b) for a, b in ((merged.height, state.height), (merged.width, state.width)))
+            if height is None or width is None:
+                raise _mismatch(where, "mul", outputs, "sizes that agree or are 1")
+            merged = Spatial(merged.channels, height, width)
+    return merged
+
+
+def _broadcast(first: Size, second: Size) -> Size | None:
+    if first == second or second == 1:
+        return first
+    if first == 1:
+        return second
+    return None
+
+
+_MERGES = {"res": _merge_add, "cat": _merge_cat, "mul": _merge_mul}

@@ -32,7 +32,7 @@ def build(text: str) -> ir.Architecture:
     try:
         return _Builder(text).architecture(tree)
     except RecursionError:
-        raise NotationSyntaxError("groups are nested too deeply", 1, 1, caret_context(text, 1, 1)) from None
+        raise NotationSyntaxError("groups or blocks are nested too deeply", 1, 1, caret_context(text, 1, 1)) from None
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,27 @@ class _Options:
         return default if entry is None else entry[0]
 
 
+@dataclass(frozen=True)
+class _Definition:
+    """A `let` block: its parameters and its body, expanded at each use."""
+
+    name: str
+    params: tuple[str, ...]
+    body: Tree[Token]
+
+
 class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.count = 0
+        self.blocks: dict[str, _Definition] = {}
+        self.env: dict[str, ir.Expr] = {}  # block parameters → the arguments of the current use
 
     # -------------------------------------------------------------- structure
 
     def architecture(self, tree: Tree[Token]) -> ir.Architecture:
         shape = ir.DEFAULT_INPUT
-        layers: list[ir.Layer] = []
+        nodes: list[ir.Node] = []
         for position, child in enumerate(tree.children):
             assert isinstance(child, Tree)
             if child.data == "input_decl":
@@ -63,16 +74,40 @@ class _Builder:
                     raise self._syntax(child, "'input' may only be the first statement")
                 shape = self._input(child)
             elif child.data == "let_def":
-                raise self._syntax(child, "named blocks ('let') are not supported yet")
+                self._define(child)
             else:
-                layers.extend(self._item(child))
-        return ir.Architecture(shape, tuple(layers), self.text)
+                nodes.extend(self._item(child))
+        return ir.Architecture(shape, tuple(nodes), self.text)
 
     def _input(self, tree: Tree[Token]) -> ir.Input:
         channels, height, width = (self._expr(child) for child in tree.children[1:])
         return ir.Input(channels, height, width)
 
-    def _item(self, tree: Tree[Token]) -> Iterator[ir.Layer]:
+    def _define(self, tree: Tree[Token]) -> None:
+        name_token = tree.children[1]
+        name = str(name_token)
+        params: tuple[str, ...] = ()
+        body_start = 2
+        first = tree.children[2]
+        if isinstance(first, Tree) and first.data == "params":
+            params = tuple(str(token) for token in first.children)
+            body_start = 3
+            if len(set(params)) != len(params):
+                raise self._syntax(first, f"block {name!r} names a parameter twice")
+        if name.lower() in KNOWN_WORDS:
+            raise self._syntax(tree, f"{name!r} is a layer name; a block needs another name")
+        if name in self.blocks:
+            raise self._syntax(tree, f"block {name!r} is defined twice")
+        body = Tree(Token("RULE", "body"), list(tree.children[body_start:]), tree.meta)
+        for use in body.find_data("block_use"):
+            used = str(use.children[0])
+            if used == name:
+                raise self._syntax(use, f"block {name!r} uses itself; a block may only use blocks defined before it")
+            if used not in self.blocks:
+                raise self._syntax(use, self._unknown_block(used))
+        self.blocks[name] = _Definition(name, params, body)
+
+    def _item(self, tree: Tree[Token]) -> Iterator[ir.Node]:
         unit = tree.children[0]
         assert isinstance(unit, Tree)
         times = 1
@@ -85,23 +120,66 @@ class _Builder:
         for _ in range(times):
             yield from self._unit(unit)
 
-    def _unit(self, tree: Tree[Token]) -> Iterator[ir.Layer]:
-        if tree.data == "group":
+    def _sequence(self, body: Tree[Token]) -> tuple[ir.Node, ...]:
+        nodes: list[ir.Node] = []
+        for item in body.children:
+            if isinstance(item, Tree):
+                nodes.extend(self._item(item))
+        return tuple(nodes)
+
+    def _unit(self, tree: Tree[Token]) -> Iterator[ir.Node]:
+        if tree.data == "group":  # a group only repeats; it adds no level to the paths
             body = tree.children[0]
             assert isinstance(body, Tree)
-            for item in body.children:
-                assert isinstance(item, Tree)
-                yield from self._item(item)
+            yield from self._sequence(body)
             return
         if tree.data == "branch":
-            raise self._syntax(tree, "branches (res, cat, mul) are not supported yet")
+            yield self._branch(tree)
+            return
         if tree.data == "block_use":
-            name = str(tree.children[0])
-            raise self._syntax(tree, f"unknown layer or block {name!r}{_suggest(name.lower(), KNOWN_WORDS)}")
+            yield self._block_use(tree)
+            return
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self._syntax(tree, f"more than {MAX_LAYERS:,} layers")
         yield _LAYER_BUILDERS[tree.data](self, tree)
+
+    def _branch(self, tree: Tree[Token]) -> ir.Branch:
+        op = str(tree.children[0]).lower()
+        arms = tuple(self._sequence(arm) for arm in tree.children[1:] if isinstance(arm, Tree))
+        if op == "res" and len(arms) == 1:
+            arms = (*arms, ())  # res(f): y = f(x) + x
+        assert op in ("res", "cat", "mul")
+        return ir.Branch(op, arms, self._span(tree))  # type: ignore[arg-type]
+
+    def _block_use(self, tree: Tree[Token]) -> ir.Block:
+        name = str(tree.children[0])
+        definition = self.blocks.get(name)
+        if definition is None:
+            raise self._syntax(tree, self._unknown_block(name))
+        args: list[ir.Expr] = []
+        if len(tree.children) > 1:
+            node = tree.children[1]
+            assert isinstance(node, Tree)
+            args = [self._expr(child) for child in node.children]
+        if len(args) != len(definition.params):
+            wanted = f"({', '.join(definition.params)})" if definition.params else "no arguments"
+            raise self._syntax(tree, f"block {name!r} takes {wanted}, but is given {len(args)} argument(s)")
+        outer = self.env
+        self.env = dict(zip(definition.params, args, strict=True))
+        try:
+            body = self._sequence(definition.body)
+        finally:
+            self.env = outer
+        span = self._span(tree)
+        if args:  # show the arguments the block was called with: basic(c, 2) → basic(128, 2)
+            shown = ", ".join(ir.expr_text(arg) for arg in args)
+            span = ir.Span(span.line, span.column, f"{name}({shown})")
+        return ir.Block(name, tuple(args), body, span)
+
+    def _unknown_block(self, name: str) -> str:
+        known = tuple(self.blocks) + KNOWN_WORDS
+        return f"unknown layer or block {name!r}{_suggest(name, known)}"
 
     # -------------------------------------------------------------- layers
 
@@ -227,7 +305,8 @@ class _Builder:
                 raise self._syntax(node, f"the number {value} is larger than {MAX_LITERAL:,}")
             return ir.Num(value)
         if node.data == "symbol":
-            return ir.Sym(str(node.children[0]))
+            name = str(node.children[0])
+            return self.env.get(name, ir.Sym(name))
         if node.data == "brace":
             return self._expr(node.children[0])
         left, right = (self._expr(child) for child in node.children)
@@ -265,8 +344,16 @@ class _Builder:
     # -------------------------------------------------------------- errors
 
     def _span(self, tree: Tree[Token]) -> ir.Span:
+        """Where ``tree`` stands, its text with block arguments put in: conv3-{c} → conv3-64."""
         meta = tree.meta
-        return ir.Span(meta.line, meta.column, self.text[meta.start_pos : meta.end_pos])
+        text = self.text[meta.start_pos : meta.end_pos]
+        if self.env:
+            for brace in sorted(tree.find_data("brace"), key=lambda b: -b.meta.start_pos):
+                value = self._expr(brace)
+                if isinstance(value, ir.Num):
+                    start, end = brace.meta.start_pos - meta.start_pos, brace.meta.end_pos - meta.start_pos
+                    text = text[:start] + str(value.value) + text[end:]
+        return ir.Span(meta.line, meta.column, text)
 
     def _syntax(self, tree: Tree[Token], reason: str) -> NotationSyntaxError:
         meta = tree.meta

@@ -29,6 +29,21 @@ class FloorSize:
     offset: int
     divisor: int
 
+    def __str__(self) -> str:
+        """As people write it: n, n - 4, ⌊(n + 1)/2⌋, ⌊n/4⌋ + 1.
+
+        >>> print(FloorSize("n", 1, 2), FloorSize("n", -4, 1), FloorSize("n", 35, 32))
+        ⌊(n + 1)/2⌋ n - 4 ⌊(n + 3)/32⌋ + 1
+        """
+        quotient, remainder = divmod(self.offset, self.divisor)
+        if self.divisor == 1:
+            base, quotient = self.symbol, self.offset
+        elif remainder:
+            base = f"⌊({self.symbol} + {remainder})/{self.divisor}⌋"
+        else:
+            base = f"⌊{self.symbol}/{self.divisor}⌋"
+        return base if quotient == 0 else f"{base} {'+' if quotient > 0 else '-'} {abs(quotient)}"
+
     def step(self, shift: int, divisor: int) -> FloorSize:
         """⌊(self + shift) / divisor⌋."""
         return FloorSize(self.symbol, self.offset + self.divisor * shift, self.divisor * divisor)

@@ -147,7 +147,44 @@ class Flatten:
     span: Span
 
 
-Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | Elementwise | Flatten
+@dataclass(frozen=True)
+class ChannelNorm:
+    """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d)."""
+
+    span: Span
+
+
+@dataclass(frozen=True)
+class LayerScale:
+    """One learnable factor per channel (ConvNeXt's layer scale)."""
+
+    span: Span
+
+
+Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Parallel arms on one input, merged: res adds, cat concatenates channels,
+    mul multiplies (a C×1×1 arm broadcasts). An empty arm is the identity."""
+
+    op: Literal["res", "cat", "mul"]
+    arms: tuple[tuple[Node, ...], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Block:
+    """One use of a named block (``let``), its arguments already put in."""
+
+    name: str
+    args: tuple[Expr, ...]
+    body: tuple[Node, ...]
+    span: Span
+
+
+Node = Layer | Branch | Block
 
 
 @dataclass(frozen=True)
@@ -167,8 +204,29 @@ class Architecture:
     """A parsed text: its input and its layers in order (repetitions expanded)."""
 
     input: Input
-    layers: tuple[Layer, ...]
+    layers: tuple[Node, ...]
     text: str = field(default="", compare=False, repr=False)
+
+
+def expr_text(expr: Expr) -> str:
+    """The expression as the notation writes it inside braces.
+
+    >>> expr_text(BinOp("//", BinOp("+", Sym("c"), Num(4)), Num(2)))
+    '(c + 4) // 2'
+    """
+    if isinstance(expr, Num):
+        return str(expr.value)
+    if isinstance(expr, Sym):
+        return expr.name
+    left, right = expr_text(expr.left), expr_text(expr.right)
+    if isinstance(expr.left, BinOp) and _PRECEDENCE[expr.left.op] < _PRECEDENCE[expr.op]:
+        left = f"({left})"
+    if isinstance(expr.right, BinOp) and _PRECEDENCE[expr.right.op] <= _PRECEDENCE[expr.op]:
+        right = f"({right})"
+    return f"{left} {expr.op} {right}"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2}
 
 
 def architecture_symbols(architecture: Architecture) -> frozenset[str]:

@@ -111,17 +111,18 @@ class Network:
         >>> parse("conv3-64 maxpool").at(n=5).layers[-1].output
         (64, 2, 2)
         """
-        return Network(self._analyze({**self.values, **_checked(values, self.symbols)}))
+        given = {**self.values, **_checked(values, self.symbols)}
+        return Network(_analyze(self.architecture, given, self.convention))
 
-    def _analyze(self, values: Mapping[str, int]) -> Analysis:
-        try:
-            return analyze(self.architecture, values, self.convention)
-        except SizeError as error:
-            raise SizeError(error.where, error.reason + self._domain_hint()) from None
+    def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
+        """The layers, with blocks and branches deeper than ``depth`` folded into one row each.
 
-    def _domain_hint(self) -> str:
-        domain = closed_form(0, self.analysis.smallest_valid).domain
-        return f"; the network is valid for {domain}" if domain else ""
+        >>> [row.name for row in parse("let b = conv3-8 relu; b fc10").rows(depth=1)]
+        ['b', 'fc10']
+        """
+        if depth is not None and depth < 1:
+            raise SymcnnError(f"depth must be at least 1, not {depth}")
+        return self.analysis.rows(depth)
 
     # ------------------------------------------------------------ renderings
 
@@ -175,8 +176,28 @@ def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Ne
     """
     if convention not in CONVENTIONS:
         raise UnknownNameError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
-    network = Network(analyze(build(_resolve(text_or_name)), {}, CONVENTIONS[convention]))
-    return network.at(**values) if values else network
+    architecture = build(_resolve(text_or_name))
+    symbols = tuple(sorted(ir.architecture_symbols(architecture)))
+    return Network(_analyze(architecture, _checked(values, symbols), CONVENTIONS[convention]))
+
+
+def _analyze(architecture: ir.Architecture, values: Mapping[str, int], convention: Convention) -> Analysis:
+    """The analysis at ``values``; a size below 1 also says from which input size the network works."""
+    try:
+        return analyze(architecture, values, convention)
+    except SizeError as error:
+        raise SizeError(error.where, error.reason + _domain_hint(architecture, values)) from None
+
+
+def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int]) -> str:
+    spec = architecture.input
+    inputs = ir.symbols_of(spec.height) | ir.symbols_of(spec.width)
+    try:
+        symbolic = analyze(architecture, {k: v for k, v in values.items() if k not in inputs})
+    except SymcnnError:
+        return ""
+    domain = closed_form(0, symbolic.smallest_valid).domain
+    return f"; the network is valid for {domain}" if domain else ""
 
 
 def _resolve(text_or_name: str) -> str:

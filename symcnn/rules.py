@@ -19,7 +19,8 @@ from .values import Value, product
 class Geometry:
     """The facts of one applied layer that counting rules may use.
 
-    ``kind`` is one of conv, pool, fc, bn, act, dropout, lrn, flatten, identity.
+    ``kind`` is one of conv, pool, fc, bn, ln, scale, act, dropout, lrn, flatten,
+    identity, and add, cat, mul for the merge at the end of a branch.
     ``input`` and ``output`` are (C, H, W) or (features,). The weights are the
     product of ``weight_factors`` (k_h, k_w, C_in/groups, C_out for a conv;
     C, H, W, out for an fc that flattens).
@@ -32,6 +33,7 @@ class Geometry:
     weight_factors: tuple[Value, ...]
     biases: Value
     buffers: Value
+    parts: tuple[tuple[Value, ...], ...] = ()  # the arms' outputs, for a branch's merge
 
     @property
     def weights(self) -> Value:

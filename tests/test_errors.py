@@ -31,8 +31,14 @@ def test_syntax_error_has_line_column_and_caret() -> None:
         ("conv3-", "ends too early"),
         ("conv3-64 $", "unexpected character '$'"),
         ("relu input 3x8x8", "may only be the first statement"),
-        ("res(conv3-64 bn)", "not supported yet"),
-        ("let b = relu\nb", "not supported yet"),
+        ("let b = relu\nb(3)", "block 'b' takes no arguments, but is given 1"),
+        ("let b(c) = conv3-{c}\nb", "block 'b' takes (c), but is given 0"),
+        ("let b(c) = conv3-{c} b(c)", "block 'b' uses itself"),
+        ("let a = b\nlet b = relu\na", "unknown layer or block 'b'"),
+        ("let basic = relu\nbasik", "unknown layer or block 'basik'; did you mean 'basic'?"),
+        ("let b = relu\nlet b = tanh", "block 'b' is defined twice"),
+        ("let relu = tanh", "'relu' is a layer name"),
+        ("let b(c, c) = relu", "names a parameter twice"),
     ],
 )
 def test_syntax_errors(text: str, fragment: str) -> None:
@@ -57,6 +63,13 @@ def test_syntax_errors(text: str, fragment: str) -> None:
         ("conv3-64(stride=2.5)", {}, "takes a whole number"),
         ("fc{k//0}", {"k": 3}, "division by zero"),
         ("maxpool maxpool", {"n": 3}, "would be 0 at n = 3"),
+        ("res(conv3-64 bn)", {}, "branch 'res(conv3-64 bn)' at res (line 1, column 1): res needs arms of one shape"),
+        ("res(conv3-8(stride=2) | conv3-8)", {}, "arm 1 gives 8×⌊(n + 1)/2⌋×⌊(n + 1)/2⌋, arm 2 gives 8×n×n"),
+        ("cat(conv3-8(stride=2) | conv3-8)", {}, "cat needs arms of one height and width"),
+        ("cat(fc10 | conv3-8)", {}, "cat needs arms of one height and width"),
+        ("mul(conv3-8 | conv3-4)", {}, "mul needs arms with the same channels"),
+        ("mul(conv3-8(stride=2) | conv3-8)", {}, "mul needs sizes that agree or are 1"),
+        ("let b(c) = conv3-{c}(groups=3)\nb(8)", {}, "at b/conv (line 1, column 12): groups = 3 does not divide"),
     ],
 )
 def test_layer_errors_name_the_layer(text: str, values: dict[str, int], fragment: str) -> None:

@@ -1,0 +1,198 @@
+"""One layer applied to a shape: PyTorch's output-size rules and the layer's weights.
+
+Sizes follow ⌊(x + 2p − d(k − 1) − 1)/s⌋ + 1 for convolutions and pooling;
+ceil_mode with PyTorch's rule that a last window starting in the right padding
+is dropped; adaptive pooling to a fixed size. A size that depends on an input
+symbol stays one :class:`~symcnn.dims.FloorSize`, so nested floors never arise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from . import ir
+from .dims import FloorSize, Size, size_expr, step
+from .errors import LayerError, SizeError, SymcnnError
+from .rules import Geometry
+from .values import Value, as_expr, as_int, evaluate, product
+
+
+@dataclass(frozen=True)
+class Spatial:
+    """A C×H×W tensor."""
+
+    channels: Value
+    height: Size
+    width: Size
+
+
+@dataclass(frozen=True)
+class Flat:
+    """A vector of features, after an fc or flatten."""
+
+    features: Value
+
+
+State = Spatial | Flat
+
+
+def shape_of(state: State) -> tuple[Value, ...]:
+    """(C, H, W) or (features,), as ints or sympy expressions."""
+    if isinstance(state, Flat):
+        return (state.features,)
+    return (state.channels, size_expr(state.height), size_expr(state.width))
+
+
+# Kinds of the parameter-free layers that keep the shape; the rest are "act".
+_ELEMENTWISE_KINDS = {"dropout": "dropout", "lrn": "lrn", "identity": "identity", "droppath": "identity"}
+
+
+class LayerRules:
+    """Applies layers to states with symbols given ``values``; records the domain.
+
+    ``smallest_valid`` maps each input symbol to the least value for which every
+    size seen so far is at least 1 (None once a symbolic stride hides it).
+    """
+
+    def __init__(self, values: dict[str, int]) -> None:
+        self.values = values
+        self.smallest_valid: dict[str, int | None] = {}
+
+    # ---------------------------------------------------------------- values
+
+    def input_size(self, expr: ir.Expr) -> Size:
+        if isinstance(expr, ir.Sym) and expr.name not in self.values:
+            self.smallest_valid.setdefault(expr.name, 1)
+            return FloorSize(expr.name, 0, 1)
+        return self.positive(expr, "input", "the input size")
+
+    def positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
+        try:
+            value = evaluate(expr, self.values)
+        except SymcnnError as error:
+            raise LayerError(where, f"{what}: {error}") from None
+        number = as_int(value)
+        if number is not None and number < least:
+            raise LayerError(where, f"{what} is {number}; it must be at least {least}")
+        return value
+
+    def check_size(self, size: Size, where: str, what: str) -> None:
+        if isinstance(size, int):
+            if size < 1:
+                raise SizeError(where, f"the output {what} would be {size} at {self._at()}; it must be at least 1")
+        elif isinstance(size, FloorSize):
+            known = self.smallest_valid.get(size.symbol, 1)
+            if known is not None:
+                self.smallest_valid[size.symbol] = max(known, size.smallest_valid)
+        else:
+            for name in sorted(str(s) for s in size.free_symbols):
+                if name in self.smallest_valid:
+                    self.smallest_valid[name] = None
+
+    def _at(self) -> str:
+        given = ", ".join(f"{name} = {value}" for name, value in sorted(self.values.items()))
+        return given or "this input size"
+
+    # ---------------------------------------------------------------- layers
+
+    def apply(self, layer: ir.Layer, state: State, where: str) -> tuple[Geometry, State]:
+        before = shape_of(state)
+        if isinstance(layer, (ir.Conv, ir.Pool, ir.AdaptivePool)):
+            if isinstance(state, Flat):
+                what = "a convolution" if isinstance(layer, ir.Conv) else "pooling"
+                raise LayerError(
+                    where, f"{what} needs a C×H×W input, but it gets {before[0]} flat features (after an fc or flatten)"
+                )
+            if isinstance(layer, ir.Conv):
+                return self._conv(layer, state, where)
+            if isinstance(layer, ir.Pool):
+                return self._pool(layer, state, where)
+            height, width = (self.positive(size, where, "the output size") for size in layer.output)
+            after = Spatial(state.channels, height, width)
+            return Geometry("pool", f"adaptive{layer.mode}pool", before, shape_of(after), (), 0, 0), after
+        channels = before[0]
+        if isinstance(layer, ir.Linear):
+            out = self.positive(layer.out_features, where, "the number of outputs")
+            factors = (*before, out)
+            return Geometry("fc", "linear", before, (out,), factors, out if layer.bias else 0, 0), Flat(out)
+        if isinstance(layer, ir.BatchNorm):
+            weights = (channels,) if layer.affine else ()
+            biases = channels if layer.affine else 0
+            buffers = 2 * channels + 1 if layer.track_running_stats else 0
+            return Geometry("bn", "bn", before, before, weights, biases, buffers), state
+        if isinstance(layer, ir.ChannelNorm):
+            return Geometry("ln", "ln", before, before, (channels,), channels, 0), state
+        if isinstance(layer, ir.LayerScale):
+            return Geometry("scale", "layerscale", before, before, (channels,), 0, 0), state
+        if isinstance(layer, ir.Flatten):
+            flat = Flat(product(before))
+            return Geometry("flatten", "flatten", before, shape_of(flat), (), 0, 0), flat
+        kind = _ELEMENTWISE_KINDS.get(layer.op, "act")
+        return Geometry(kind, layer.op, before, before, (), 0, 0), state
+
+    def _conv(self, layer: ir.Conv, state: Spatial, where: str) -> tuple[Geometry, State]:
+        kernel = self._pair(layer.kernel, where, "the kernel size")
+        stride = self._pair(layer.stride, where, "the stride")
+        dilation = self._pair(layer.dilation, where, "the dilation")
+        padding = self._pair(layer.padding, where, "the padding", least=0)
+        channels_in = state.channels
+        if layer.out_channels is None:
+            channels_out, groups = channels_in, channels_in
+        else:
+            channels_out = self.positive(layer.out_channels, where, "the number of filters")
+            groups = self.positive(layer.groups or ir.Num(1), where, "groups")
+        for name, channels in (("channels in", channels_in), ("filters", channels_out)):
+            count, parts = as_int(channels), as_int(groups)
+            if count is not None and parts is not None and count % parts:
+                raise LayerError(where, f"groups = {parts} does not divide the {count} {name}")
+        sizes = [
+            step(size, 2 * p - d * (k - 1) - 1 + s, s)
+            for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation)
+        ]
+        for size, what in zip(sizes, ("height", "width")):
+            self.check_size(size, where, what)
+        after = Spatial(channels_out, sizes[0], sizes[1])
+        per_group = channels_in if groups == 1 else _exact_div(channels_in, groups)
+        factors = (kernel[0], kernel[1], per_group, channels_out)
+        op = "dwconv" if layer.depthwise else "conv"
+        biases = channels_out if layer.bias else 0
+        return Geometry("conv", op, shape_of(state), shape_of(after), factors, biases, 0), after
+
+    def _pool(self, layer: ir.Pool, state: Spatial, where: str) -> tuple[Geometry, State]:
+        kernel = self._pair(layer.kernel, where, "the window size")
+        stride = self._pair(layer.stride, where, "the stride")
+        dilation = self._pair(layer.dilation, where, "the dilation")
+        padding = self._pair(layer.padding, where, "the padding", least=0)
+        sizes: list[Size] = []
+        for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation):
+            span = d * (k - 1) + 1
+            # PyTorch's rule: padding at most half the kernel size, the dilation not counted.
+            window, pad = as_int(k), as_int(p)
+            if window is not None and pad is not None and 2 * pad > window:
+                raise LayerError(where, f"padding {pad} is more than half the window {window}")
+            shift: Value = p + p - span + s
+            if layer.ceil_mode:
+                # ceil((x + 2p - span)/s) + 1, less one when the last window would
+                # start in the right padding: min(⌊(x + 2p - span + 2s - 1)/s⌋, ⌊(x + p - 1 + s)/s⌋).
+                exact = [as_int(v) for v in (span, p, s)]
+                if None in exact:
+                    raise LayerError(where, "ceil_mode needs a window, stride and padding without symbols")
+                span_i, p_i, s_i = (int(v) for v in exact)  # type: ignore[arg-type]
+                shift = min(2 * p_i - span_i + 2 * s_i - 1, p_i + s_i - 1)
+            sizes.append(step(size, shift, s))
+        for size, what in zip(sizes, ("height", "width")):
+            self.check_size(size, where, what)
+        after = Spatial(state.channels, sizes[0], sizes[1])
+        return Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0), after
+
+    def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
+        first, second = (self.positive(expr, where, what, least) for expr in pair)
+        return first, second
+
+
+def _exact_div(numerator: Value, denominator: Value) -> Value:
+    if isinstance(numerator, int) and isinstance(denominator, int):
+        return numerator // denominator
+    return as_expr(sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator)
