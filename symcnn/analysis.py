@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import ir
-from .errors import LayerError
 from .dims import Size
+from .errors import LayerError
 from .layers import Flat, LayerRules, Spatial, State, shape_of
 from .rules import SYMCNN, Convention, Geometry
 from .values import Value, product, total
@@ -101,6 +101,19 @@ class Analysis:
             rows.append(_fold(prefix, self.groups.get(prefix, prefix), self.layers[start:end]))
             start = end
         return tuple(rows)
+
+    def blocks(self) -> tuple[LayerResult, ...]:
+        """Every block and branch folded into one row of totals, in order of appearance.
+
+        >>> from symcnn.build import build
+        >>> [(row.path, row.params) for row in analyze(build("let b = conv3-8 relu; b b"), {"n": 4}).blocks()]
+        [('b1', 224), ('b2', 584)]
+        """
+        folded = []
+        for path, name in self.groups.items():
+            inside = [layer for layer in self.layers if layer.path.startswith(path + "/")]
+            folded.append(_fold(path, name, inside))
+        return tuple(folded)
 
 
 def _fold(path: str, name: str, layers: Sequence[LayerResult]) -> LayerResult:

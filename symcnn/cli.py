@@ -41,6 +41,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help="give a symbol a value"
     )
     report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument(
+        "--depth", type=int, help="fold blocks and branches below this depth into one row each (like torchinfo's depth)"
+    )
     listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
     listing.add_argument("name", nargs="?")
     return parser
@@ -70,18 +73,16 @@ def _report(args: argparse.Namespace) -> str:
     network = parse(_read_arch(args.arch))
     if values:
         network = network.at(**values)
-    return _render(network, args.format)
+    return _render(network, args.format, args.depth)
 
 
-def _render(network: Network, fmt: str) -> str:
-    renderers = {
-        "table": network.table,
-        "markdown": network.markdown,
-        "latex": network.latex,
-        "csv": network.csv,
-        "json": network.to_json,
-    }
-    return renderers[fmt]()
+def _render(network: Network, fmt: str, depth: int | None) -> str:
+    if depth is not None:
+        network.rows(depth)  # checks the depth
+    if fmt == "json":
+        return network.to_json()
+    renderers = {"table": network.table, "markdown": network.markdown, "latex": network.latex, "csv": network.csv}
+    return renderers[fmt](depth)
 
 
 def _values(assignments: list[str]) -> dict[str, int]:

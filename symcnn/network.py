@@ -126,29 +126,32 @@ class Network:
 
     # ------------------------------------------------------------ renderings
 
-    def table(self) -> str:
-        """A terminal table: layer, output shape, activations, weights, parameters."""
+    def table(self, depth: int | None = None) -> str:
+        """A terminal table: layer, output shape, activations, weights, parameters.
+
+        ``depth`` folds blocks and branches deeper than it into one row each.
+        """
         from .render import text
 
-        return text.table(self)
+        return text.table(self, depth)
 
-    def markdown(self) -> str:
+    def markdown(self, depth: int | None = None) -> str:
         """The table as Markdown."""
         from .render import markdown
 
-        return markdown.table(self)
+        return markdown.table(self, depth)
 
-    def latex(self) -> str:
+    def latex(self, depth: int | None = None) -> str:
         """Per-layer formulas and totals as LaTeX, numbers grouped as 35{,}597{,}096."""
         from .render import latex
 
-        return latex.table(self)
+        return latex.table(self, depth)
 
-    def csv(self) -> str:
+    def csv(self, depth: int | None = None) -> str:
         """One CSV row per layer."""
         from .render import csv
 
-        return csv.table(self)
+        return csv.table(self, depth)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON contract as Python data (ints, or strings sympy parses back)."""

@@ -240,7 +240,7 @@ def csv_rows(net: Network) -> list[dict[str, str]]:
 
 def test_csv_header_and_rows() -> None:
     net = vgg_d_224()
-    assert net.csv().splitlines()[0] == "index,name,kind,output,params,weights,biases,buffers,activations,macs"
+    assert net.csv().splitlines()[0] == "index,name,kind,output,params,weights,biases,buffers,activations,macs,path"
     rows = csv_rows(net)
     assert rows[0]["index"] == "0" and rows[0]["kind"] == "input" and rows[0]["output"] == "3x224x224"
     assert rows[0]["activations"] == "150528"  # CS231n: INPUT [224x224x3] 150,528

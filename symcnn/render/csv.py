@@ -25,8 +25,8 @@ from ..values import Value, as_int
 if TYPE_CHECKING:
     from ..network import Network
 
-HEADER = ("index", "name", "kind", "output", "params", "weights", "biases", "buffers", "activations", "macs")
-COUNTS = HEADER[4:]
+HEADER = ("index", "name", "kind", "output", "params", "weights", "biases", "buffers", "activations", "macs", "path")
+COUNTS = HEADER[4:-1]
 
 
 def value(number: Value) -> str:
@@ -45,14 +45,14 @@ def shape(values: Iterable[Value]) -> str:
     return "x".join(value(size) for size in values)
 
 
-def table(net: Network) -> str:
-    """The CSV text, the input first (index 0), then one row per layer."""
+def table(net: Network, depth: int | None = None) -> str:
+    """The CSV text, the input first (index 0), then one row per layer (or folded block, with ``depth``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
     input_counts = {quantity: "0" for quantity in COUNTS} | {"activations": value(net.analysis.input_activations)}
-    writer.writerow(["0", "input", "input", shape(net.input), *(input_counts[quantity] for quantity in COUNTS)])
-    for layer in net.layers:
+    writer.writerow(["0", "input", "input", shape(net.input), *(input_counts[quantity] for quantity in COUNTS), ""])
+    for layer in net.rows(depth):
         counts = [value(getattr(layer, quantity)) for quantity in COUNTS]
-        writer.writerow([str(layer.index), layer.name, layer.kind, shape(layer.output), *counts])
+        writer.writerow([str(layer.index), layer.name, layer.kind, shape(layer.output), *counts, layer.path])
     return buffer.getvalue()

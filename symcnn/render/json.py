@@ -92,6 +92,7 @@ def to_dict(net: Network) -> dict[str, object]:
     layers = [
         {
             "index": layer.index,
+            "path": layer.path,
             "name": layer.name,
             "kind": layer.kind,
             "output": _values(layer.output),
@@ -106,6 +107,14 @@ def to_dict(net: Network) -> dict[str, object]:
         "convention": net.convention.name,
         "layers": layers,
         "total": {quantity: value(total) for quantity, total in totals.items()},
+        "blocks": [
+            {
+                "path": block.path,
+                "name": block.name,
+                **{quantity: value(getattr(block, quantity)) for quantity in QUANTITIES},
+            }
+            for block in net.analysis.blocks()
+        ],
         "closed_forms": {quantity: _closed_form(net.closed_form(quantity)) for quantity in QUANTITIES}
         if symbolic
         else None,

@@ -15,12 +15,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ..analysis import LayerResult
 from ..values import symbol
 from . import printing
 from .text import SEE_BELOW, TOTALS, Column, columns, input_cells, layer_cells, symbolic, total_cells
 
 if TYPE_CHECKING:
-    from ..analysis import LayerResult
     from ..closed_form import ClosedForm
     from ..network import Network
 
@@ -92,6 +92,7 @@ def assumption(multiple_of: Mapping[str, int]) -> str:
 def _layer_row(layer: LayerResult, cols: Sequence[Column]) -> list[str]:
     cells = {
         "#": str(layer.index),
+        "path": r"\texttt{" + escape(layer.path) + "}",
         "layer": r"\texttt{" + escape(layer.name) + "}",
         "output": _maths(printing.latex_factors(layer.output)),
         "weights": _maths(printing.latex_weight_formula(layer.geometry.weight_factors, layer.weights)),
@@ -114,9 +115,9 @@ def _input_row(net: Network, cols: Sequence[Column]) -> list[str]:
     return [cells.get(column.title, "") for column in cols]
 
 
-def _total_row(net: Network, cols: Sequence[Column]) -> list[str]:
+def _total_row(net: Network, cols: Sequence[Column], layers: Sequence[LayerResult]) -> list[str]:
     # A total reads "see below" exactly where the text table says so.
-    rows = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.layers]
+    rows = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in layers]
     widths = [max(len(row[index]) for row in rows) for index in range(len(cols))]
     shown = total_cells(net, cols, widths)
     cells = []
@@ -147,14 +148,17 @@ def _totals(net: Network) -> list[str]:
     return [r"\par\medskip\noindent " + heading, r"\[", r"\begin{array}{rcll}", *rows, r"\end{array}", r"\]"]
 
 
-def table(net: Network) -> str:
+def table(net: Network, depth: int | None = None) -> str:
     r"""Per-layer formulas and totals as a LaTeX fragment, then the convention.
+
+    With ``depth``, blocks and branches deeper than it are folded into one row each.
 
     >>> import symcnn
     >>> r"138{,}357{,}544" in table(symcnn.parse("vgg-d", n=224))
     True
     """
     cols = columns(net)
+    layers = net.rows(depth)
     spec = "".join("r" if column.right else "l" for column in cols)
     lines = [
         rf"\begin{{tabular}}{{{spec}}}",
@@ -162,9 +166,9 @@ def table(net: Network) -> str:
         _row([_TITLES.get(column.title, column.title) for column in cols]),
         r"\hline",
         _row(_input_row(net, cols)),
-        *(_row(_layer_row(layer, cols)) for layer in net.layers),
+        *(_row(_layer_row(layer, cols)) for layer in layers),
         r"\hline",
-        _row(_total_row(net, cols)),
+        _row(_total_row(net, cols, layers)),
         r"\hline",
         r"\end{tabular}",
         *_totals(net),

@@ -76,15 +76,17 @@ def _closed_forms(net: Network) -> list[str]:
     return [f"**Closed forms**{', ' + escape(heading) if heading else ''}:", "", *lines]
 
 
-def table(net: Network) -> str:
+def table(net: Network, depth: int | None = None) -> str:
     """The Markdown table, then totals or closed forms, then the convention.
+
+    With ``depth``, blocks and branches deeper than it are folded into one row each.
 
     >>> import symcnn
     >>> print(table(symcnn.parse("vgg-d")).splitlines()[-10])
     **Closed forms**, valid for n ≥ 32:
     """
     cols = columns(net)
-    rows = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.layers]
+    rows = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.rows(depth)]
     widths = [max(len(row[index]) for row in rows) for index in range(len(cols))]
     totals = total_cells(net, cols, widths)
     totals = [f"**{cell}**" if cell else "" for cell in _cells(totals, cols)]

@@ -40,15 +40,18 @@ class Column:
 
 
 def columns(net: Network) -> tuple[Column, ...]:
-    """The columns of the table; buffers only when some layer has any.
+    """The columns of the table; a path when the network has blocks or branches,
+    buffers only when some layer has any.
 
     >>> import symcnn
     >>> [column.title for column in columns(symcnn.parse("conv3-8 bn"))]
     ['#', 'layer', 'output', 'activations', 'weights', 'biases', 'params', 'buffers', 'MACs']
     """
     buffers = any(as_int(layer.buffers) != 0 for layer in net.layers)
+    nested = any("/" in layer.path for layer in net.layers)
     return (
         Column("#"),
+        *((Column("path", right=False),) if nested else ()),
         Column("layer", right=False),
         Column("output", right=False),
         Column("activations", "activations"),
@@ -71,6 +74,7 @@ def layer_cells(layer: LayerResult, cols: Sequence[Column]) -> list[str]:
     """One layer's row."""
     cells = {
         "#": str(layer.index),
+        "path": layer.path,
         "layer": layer.name,
         "output": text_factors(layer.output),
         "weights": weight_formula(layer.geometry.weight_factors, layer.weights),
@@ -163,15 +167,17 @@ def _totals_section(net: Network) -> list[str]:
     return lines
 
 
-def table(net: Network) -> str:
+def table(net: Network, depth: int | None = None) -> str:
     """The table, its totals (closed forms when symbolic) and the convention.
+
+    With ``depth``, blocks and branches deeper than it are folded into one row each.
 
     >>> import symcnn
     >>> print(table(symcnn.parse("vgg-d", n=224)).splitlines()[-7])
     Totals, at n = 224:
     """
     cols = columns(net)
-    body = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.layers]
+    body = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.rows(depth)]
     header = [column.title for column in cols]
     widths = [max(len(row[index]) for row in [header, *body]) for index in range(len(cols))]
     totals = total_cells(net, cols, widths)
