@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from . import ir
 from .analysis import QUANTITIES, Analysis, LayerResult, analyze
 from .build import build
 from .closed_form import ClosedForm, closed_form
 from .errors import SizeError, SymcnnError, UnknownNameError
+from .evaluate import evaluate_many
 from .rules import CONVENTIONS, Convention
 from .values import Value
 
@@ -123,6 +124,22 @@ class Network:
         if depth is not None and depth < 1:
             raise SymcnnError(f"depth must be at least 1, not {depth}")
         return self.analysis.rows(depth)
+
+    def sweep(self, quantity: str, sizes: Sequence[int], symbol: str = "n") -> list[int]:
+        """A total at many values of one symbol, exactly, from its closed form.
+
+        >>> parse("vgg-d").sweep("params", [224, 256])
+        [138357544, 169814824]
+        """
+        free = self.symbols
+        if free != (symbol,):
+            raise SymcnnError(f"a sweep needs {symbol} as the only free symbol, but the free symbols are {free}")
+        least = self.analysis.smallest_valid.get(symbol)
+        if least is not None and sizes and min(sizes) < least:
+            raise SymcnnError(
+                f"{symbol} = {min(sizes)} is outside the domain: the network is valid for {symbol} ≥ {least}"
+            )
+        return evaluate_many(self.closed_form(quantity).general, symbol, sizes, expanded=True)
 
     # ------------------------------------------------------------ renderings
 
