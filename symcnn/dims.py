@@ -63,8 +63,13 @@ class FloorSize:
         >>> FloorSize("n", 35, 32).expr()
         floor(n/32 + 3/32) + 1
         """
-        quotient, remainder = divmod(self.offset, self.divisor)
-        return as_expr(floor_atom(self.symbol, remainder, self.divisor) + quotient)
+        return _floor_size_expr(self.symbol, self.offset, self.divisor)
+
+
+@cache
+def _floor_size_expr(name: str, offset: int, divisor: int) -> sympy.Expr:
+    quotient, remainder = divmod(offset, divisor)
+    return as_expr(floor_atom(name, remainder, divisor) + quotient)
 
 
 @cache
@@ -72,7 +77,9 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
     if divisor == 1:
         return as_expr(symbol(name) + remainder)
-    return as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor)))
+    # evaluate=False: sympy's floor() would spend ~14 ms proving what is known here,
+    # that ⌊(n + r)/S⌋ with 0 ≤ r < S < ∞ and S > 1 does not simplify.
+    return as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor), evaluate=False))
 
 
 Size = int | FloorSize | sympy.Expr

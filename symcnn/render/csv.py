@@ -7,10 +7,10 @@ flat); a symbolic value is ``str(expr)``, which ``sympy.parse_expr`` reads back.
 
 >>> import symcnn
 >>> print(table(symcnn.parse("conv3-64 fc10", n=4)), end="")
-index,name,kind,output,params,weights,biases,buffers,activations,macs
-0,input,input,3x4x4,0,0,0,0,48,0
-1,conv3-64,conv,64x4x4,1792,1728,64,0,1024,27648
-2,fc10,fc,10,10250,10240,10,0,10,10240
+index,name,kind,output,params,weights,biases,buffers,activations,macs,path
+0,input,input,3x4x4,0,0,0,0,48,0,
+1,conv3-64,conv,64x4x4,1792,1728,64,0,1024,27648,conv
+2,fc10,fc,10,10250,10240,10,0,10,10240,fc
 """
 
 from __future__ import annotations
