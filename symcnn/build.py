@@ -94,8 +94,8 @@ class _Builder:
             body_start = 3
             if len(set(params)) != len(params):
                 raise self._syntax(first, f"block {name!r} names a parameter twice")
-        if name.lower() in KNOWN_WORDS:
-            raise self._syntax(tree, f"{name!r} is a layer name; a block needs another name")
+        if name.lower() in KNOWN_WORDS or not _reads_as_block(name):
+            raise self._syntax(tree, f"{name!r} reads as a layer; a block needs another name")
         if name in self.blocks:
             raise self._syntax(tree, f"block {name!r} is defined twice")
         body = Tree(Token("RULE", "body"), list(tree.children[body_start:]), tree.meta)
@@ -361,6 +361,16 @@ class _Builder:
 
     def _layer_error(self, span: ir.Span, reason: str) -> LayerError:
         return LayerError(f"layer {span.text!r} (line {span.line}, column {span.column})", reason)
+
+
+def _reads_as_block(name: str) -> bool:
+    """Whether ``name`` alone parses as a block use (``conv1`` and ``fc10`` parse as layers)."""
+    try:
+        tree = parse_tree(name)
+    except NotationSyntaxError:
+        return False
+    units = [item.children[0] for item in tree.children if isinstance(item, Tree) and item.data == "item"]
+    return len(units) == 1 and isinstance(units[0], Tree) and units[0].data == "block_use"
 
 
 def _half(kernel: ir.Pair) -> ir.Pair:

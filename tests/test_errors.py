@@ -37,7 +37,10 @@ def test_syntax_error_has_line_column_and_caret() -> None:
         ("let a = b\nlet b = relu\na", "unknown layer or block 'b'"),
         ("let basic = relu\nbasik", "unknown layer or block 'basik'; did you mean 'basic'?"),
         ("let b = relu\nlet b = tanh", "block 'b' is defined twice"),
-        ("let relu = tanh", "'relu' is a layer name"),
+        ("let relu = tanh", "'relu' reads as a layer"),
+        ("let conv1 = conv3-8", "'conv1' reads as a layer"),
+        ("let maxpool2 = gap\nmaxpool2", "'maxpool2' reads as a layer"),
+        ("let fc10 = gap\nfc10", "'fc10' reads as a layer"),
         ("let b(c, c) = relu", "names a parameter twice"),
     ],
 )
