@@ -22,6 +22,7 @@ from .values import Value, product, total
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
 
 _MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul"}
+MERGE_KINDS = frozenset(_MERGE_KINDS.values())
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class _Walk:
         )
 
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
-        for node, segment in zip(nodes, _segments(nodes), strict=True):
+        for node, segment in zip(nodes, segments(nodes), strict=True):
             path = f"{prefix}/{segment}" if prefix else segment
             if isinstance(node, ir.Block):
                 self.groups[path] = node.span.text
@@ -210,7 +211,7 @@ def _position(span: ir.Span) -> str:
     return f"line {span.line}, column {span.column}"
 
 
-def _segments(nodes: Sequence[ir.Node]) -> list[str]:
+def segments(nodes: Sequence[ir.Node]) -> list[str]:
     """Path segments of a sequence: conv1, bn1, conv2 … (a name used once keeps no number)."""
     bases = [_base_name(node) for node in nodes]
     counts = Counter(bases)

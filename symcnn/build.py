@@ -257,6 +257,10 @@ class _Builder:
             )
         if op == "flatten":
             return ir.Flatten(span)
+        if op == "ln":
+            return ir.ChannelNorm(span)
+        if op == "layerscale":
+            return ir.LayerScale(span)
         kept = tuple(
             (name, self._decimal(value, span, name)) for name, (value, _) in options.given.items() if name != "inplace"
         )

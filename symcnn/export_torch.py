@@ -1,15 +1,15 @@
 """Export a network to PyTorch: the ``nn.Sequential`` its text describes.
 
 Needs the ``symcnn[torch]`` extra; torch is imported only when :func:`to_torch`
-runs, so the rest of symcnn works without it. Each symcnn layer becomes one
-child named by its index ("1", "2", …), so forward hooks map modules back to
-``network.layers``:
+runs, so the rest of symcnn works without it. Modules are named by the
+layers' paths, so forward hooks map them back to ``network.layers``
+(:func:`module_name`):
 
 >>> import symcnn
 >>> net = symcnn.parse("conv3-8(bias=false) bn relu maxpool fc10", n=8)
 >>> model = symcnn.to_torch(net)
 >>> [name for name, _ in model.named_children()]
-['1', '2', '3', '4', '5']
+['conv', 'bn', 'relu', 'maxpool', 'fc']
 >>> model[4]
 Sequential(
   (0): Flatten(start_dim=1, end_dim=-1)
@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from . import ir
-from .analysis import LayerResult
+from .analysis import MERGE_KINDS, LayerResult, segments
 from .errors import SymcnnError
 from .network import Network
 from .values import Value, as_int, evaluate, product
@@ -38,36 +38,81 @@ Factory = Callable[[], "nn.Module"]
 
 
 def to_torch(network: Network, **values: int) -> nn.Sequential:
-    """The ``nn.Sequential`` of ``network``, one child per layer, named "1", "2", ….
+    """The ``nn.Sequential`` of ``network``; blocks are nested ``nn.Sequential``\ s and
+    branches :class:`~symcnn.torch_modules.Branch` modules, named by the layers' paths.
 
     ``values`` are given to the network first (``network.at(**values)``). Every
     channel and feature count, and every kernel, stride, padding, dilation and
     group count, must then be a whole number; the input size ``n`` is needed
     only where an fc (or a batch norm after a flatten) sees features that
     depend on it. Otherwise :class:`~symcnn.SymcnnError` names the symbols.
+    :func:`module_name` gives the module that produces each row of ``network.layers``.
 
     >>> import symcnn
     >>> symcnn.to_torch(symcnn.parse("conv3-{c} gap fc{k}"), c=4, k=2)
     Sequential(
-      (1): Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
-      (2): AdaptiveAvgPool2d(output_size=(1, 1))
-      (3): Sequential(
+      (conv): Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+      (gap): AdaptiveAvgPool2d(output_size=(1, 1))
+      (fc): Sequential(
         (0): Flatten(start_dim=1, end_dim=-1)
         (1): Linear(in_features=4, out_features=2, bias=True)
       )
     )
     """
-    from torch import nn
-
     if values:
         network = network.at(**values)
-    resolver = _Resolver(network.values)
-    factories: list[tuple[str, Factory]] = []
-    for layer, result in zip(network.architecture.layers, network.layers):
-        resolver.where = f"layer {result.index} {result.name!r}"
-        factories.append((str(result.index), _factory(layer, result, resolver)))
-    resolver.check()
-    return nn.Sequential(OrderedDict((name, make()) for name, make in factories))
+    exporter = _Exporter(network)
+    build = exporter.sequence(network.architecture.layers, "")
+    exporter.resolver.check()
+    module: nn.Sequential = build()
+    return module
+
+
+def module_name(layer: LayerResult) -> str:
+    """The qualified name (as in ``named_modules()``) of the module that computes ``layer``.
+
+    A branch's merge row is computed by the branch module itself.
+
+    >>> import symcnn
+    >>> net = symcnn.parse("res(conv3-3 relu) fc10", n=4)
+    >>> [module_name(layer) for layer in net.layers]
+    ['res.b1.conv', 'res.b1.relu', 'res', 'fc']
+    """
+    path = layer.path.rsplit("/", 1)[0] if layer.kind in MERGE_KINDS else layer.path
+    return ".".join(segment.replace(".", "_") for segment in path.split("/"))
+
+
+class _Exporter:
+    """Walks the IR in the analysis' order, pairing every leaf and merge with its row."""
+
+    def __init__(self, network: Network) -> None:
+        self.rows = iter(network.layers)
+        self.resolver = _Resolver(network.values)
+
+    def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Factory:
+        from torch import nn as torch_nn
+
+        parts: list[tuple[str, Factory]] = []
+        for node, segment in zip(nodes, segments(nodes), strict=True):
+            path = f"{prefix}/{segment}" if prefix else segment
+            parts.append((segment.replace(".", "_"), self.node(node, path)))
+        return lambda: torch_nn.Sequential(OrderedDict((name, make()) for name, make in parts))
+
+    def node(self, node: ir.Node, path: str) -> Factory:
+        from .torch_modules import Branch
+
+        if isinstance(node, ir.Block):
+            return self.sequence(node.body, path)
+        if isinstance(node, ir.Branch):
+            # An empty arm is an empty nn.Sequential: the identity.
+            arms = [(f"b{number}", self.sequence(arm, f"{path}/b{number}")) for number, arm in enumerate(node.arms, 1)]
+            merge = next(self.rows)
+            assert merge.path.rsplit("/", 1)[0] == path, (merge.path, path)
+            return lambda: Branch(node.op, {name: make() for name, make in arms})
+        result = next(self.rows)
+        assert result.path == path, (result.path, path)
+        self.resolver.where = f"layer {result.index} {result.name!r} at {path}"
+        return _factory(node, result, self.resolver)
 
 
 class _Resolver:
@@ -144,6 +189,16 @@ def _factory(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
         return lambda: norm(channels, affine=layer.affine, track_running_stats=layer.track_running_stats)
     if isinstance(layer, ir.Flatten):
         return lambda: torch_nn.Flatten()
+    if isinstance(layer, ir.ChannelNorm):
+        from .torch_modules import ChannelNorm
+
+        channels = need.value(before[0])
+        return lambda: ChannelNorm(channels)
+    if isinstance(layer, ir.LayerScale):
+        from .torch_modules import LayerScale
+
+        channels, spatial = need.value(before[0]), len(before) == 3
+        return lambda: LayerScale(channels, spatial)
     if isinstance(layer, ir.Elementwise):
         return _elementwise(layer, len(before), need.where)
     raise SymcnnError(f"{need.where}: {type(layer).__name__} has no PyTorch export yet")
@@ -181,6 +236,10 @@ def _elementwise(layer: ir.Elementwise, rank: int, where: str) -> Factory:
         "sigmoid": lambda: torch_nn.Sigmoid(),
         "tanh": lambda: torch_nn.Tanh(),
         "silu": lambda: torch_nn.SiLU(),
+        "swish": lambda: torch_nn.SiLU(),
+        "hardswish": lambda: torch_nn.Hardswish(),
+        "hardsigmoid": lambda: torch_nn.Hardsigmoid(),
+        "droppath": lambda: torch_nn.Identity(),
         "gelu": lambda: torch_nn.GELU(),
         "softmax": lambda: torch_nn.Softmax(dim=1),
         "identity": lambda: torch_nn.Identity(),
