@@ -38,7 +38,7 @@ Factory = Callable[[], "nn.Module"]
 
 
 def to_torch(network: Network, **values: int) -> nn.Sequential:
-    """The ``nn.Sequential`` of ``network``; blocks are nested ``nn.Sequential``\ s and
+    r"""The ``nn.Sequential`` of ``network``; blocks are nested ``nn.Sequential``\ s and
     branches :class:`~symcnn.torch_modules.Branch` modules, named by the layers' paths.
 
     ``values`` are given to the network first (``network.at(**values)``). Every
