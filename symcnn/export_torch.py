@@ -38,7 +38,7 @@ Factory = Callable[[], "nn.Module"]
 
 
 def to_torch(network: Network, **values: int) -> nn.Sequential:
-    r"""The ``nn.Sequential`` of ``network``; blocks are nested ``nn.Sequential``\ s and
+    r"""The ``nn.Sequential`` of ``network``; blocks are nested ``nn.Sequential`` modules and
     branches :class:`~symcnn.torch_modules.Branch` modules, named by the layers' paths.
 
     ``values`` are given to the network first (``network.at(**values)``). Every
@@ -89,7 +89,7 @@ class _Exporter:
         self.rows = iter(network.layers)
         self.resolver = _Resolver(network.values)
 
-    def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Factory:
+    def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Callable[[], nn.Sequential]:
         from torch import nn as torch_nn
 
         parts: list[tuple[str, Factory]] = []

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 
-class Branch(nn.Module):  # type: ignore[misc]
+class Branch(nn.Module):
     """Arms on one input, merged: ``res`` adds, ``cat`` concatenates channels,
     ``mul`` multiplies (a C×1×1 arm broadcasts)."""
 
@@ -21,7 +21,7 @@ class Branch(nn.Module):  # type: ignore[misc]
             self.add_module(name, arm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = [getattr(self, name)(x) for name in self.names]
+        outputs: list[torch.Tensor] = [self.get_submodule(name)(x) for name in self.names]
         if self.op == "cat":
             return torch.cat(outputs, dim=1)
         merged = outputs[0]
@@ -33,7 +33,7 @@ class Branch(nn.Module):  # type: ignore[misc]
         return self.op
 
 
-class ChannelNorm(nn.Module):  # type: ignore[misc]
+class ChannelNorm(nn.Module):
     """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d)."""
 
     def __init__(self, channels: int) -> None:
@@ -42,11 +42,13 @@ class ChannelNorm(nn.Module):  # type: ignore[misc]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
-            return self.norm(x)
-        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            flat: torch.Tensor = self.norm(x)
+            return flat
+        normed: torch.Tensor = self.norm(x.permute(0, 2, 3, 1))
+        return normed.permute(0, 3, 1, 2)
 
 
-class LayerScale(nn.Module):  # type: ignore[misc]
+class LayerScale(nn.Module):
     """One learnable factor per channel."""
 
     def __init__(self, channels: int, spatial: bool) -> None:
@@ -54,4 +56,5 @@ class LayerScale(nn.Module):  # type: ignore[misc]
         self.gamma = nn.Parameter(torch.ones(channels, 1, 1) if spatial else torch.ones(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gamma
+        scaled: torch.Tensor = x * self.gamma
+        return scaled
