@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import ir
 from .dims import Size
@@ -71,11 +71,14 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     smallest_valid: Mapping[str, int | None]
     groups: Mapping[str, str]
+    _totals: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
 
     def total(self, quantity: str) -> Value:
         """The sum of one of :data:`QUANTITIES` over the layers (the input too, for activations)."""
-        extra = [self.input_activations] if quantity == "activations" else []
-        return total(extra + [getattr(layer, quantity) for layer in self.layers])
+        if quantity not in self._totals:
+            extra = [self.input_activations] if quantity == "activations" else []
+            self._totals[quantity] = total(extra + [getattr(layer, quantity) for layer in self.layers])
+        return self._totals[quantity]
 
     def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
         """The layers, with every block or branch deeper than ``depth`` folded into one row.

@@ -8,9 +8,13 @@ has no value yet. Nothing here goes through floats.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import sympy
+
+# sympy imports its tensor module on the first Add it builds (~30 ms); importing it
+# with symcnn keeps that cost out of the first analysis.
+import sympy.tensor.tensor
 
 from . import ir
 from .errors import SymcnnError
@@ -100,8 +104,13 @@ def total(values: Iterable[Value]) -> Value:
 
 
 def product(values: Iterable[Value]) -> Value:
-    """The product, an int while every factor is one.
+    """The product, an int while every factor is one (cached: layers repeat their shapes)."""
+    return _product(tuple(values))
 
+
+@lru_cache(maxsize=4096)
+def _product(values: tuple[Value, ...]) -> Value:
+    """
     >>> product([3, 3, 64])
     576
     >>> product([symbol("n") - 4, symbol("n") - 4, 6])
