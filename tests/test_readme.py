@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import symcnn
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -65,3 +67,12 @@ def test_python_session() -> None:
     runner.run(test)
     assert runner.failures == 0
     assert runner.tries > 5
+
+
+def test_indented_notation_examples_parse() -> None:
+    """The README's notation examples (indented blocks) are texts symcnn reads."""
+    blocks = re.findall(r"\n\n((?:    \S.*\n)+)", README)
+    assert blocks
+    for block in blocks:
+        text = "\n".join(line[4:] for line in block.splitlines())
+        assert symcnn.parse(text).layers
