@@ -52,16 +52,16 @@ _TERMINAL_WORDS = {
 }
 
 
-def grammar_path() -> Path:
-    """The grammar file: inside the installed package, else in the checkout.
+def grammar_path(name: str = "symcnn.lark") -> Path:
+    """A grammar file: inside the installed package, else in the checkout.
 
-    >>> grammar_path().name
-    'symcnn.lark'
+    >>> grammar_path().name, grammar_path("arithmetic.lark").name
+    ('symcnn.lark', 'arithmetic.lark')
     """
-    for candidate in (_PACKAGE_DIR / "grammar" / "symcnn.lark", _PACKAGE_DIR.parent / "grammar" / "symcnn.lark"):
+    for candidate in (_PACKAGE_DIR / "grammar" / name, _PACKAGE_DIR.parent / "grammar" / name):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("grammar/symcnn.lark is missing: the symcnn installation is broken")
+    raise FileNotFoundError(f"grammar/{name} is missing: the symcnn installation is broken")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,111 @@
+"""Words for the checker's findings: the value, the claim, what it equals, the slip."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..arithmetic import Amount, Claim
+from ..check import Quantity, Slip, matches, nearest, ordinal, slips
+from ..network import Network
+
+_NAMES = {
+    "params": "parameters",
+    "weights": "weights",
+    "biases": "biases",
+    "buffers": "buffers",
+    "activations": "activations",
+    "macs": "MACs",
+}
+
+
+def number(value: Fraction) -> str:
+    """A value with grouped digits; a fraction as a decimal when it is one.
+
+    >>> number(Fraction(295168)), number(Fraction(59, 100))
+    ('295,168', '0.59')
+    """
+    if value.denominator == 1:
+        return f"{value.numerator:,}"
+    decimal = f"{float(value):,.6g}"
+    return decimal if Fraction(decimal.replace(",", "")) == value else f"{value.numerator}/{value.denominator}"
+
+
+def describe(quantity: Quantity, net: Network | None = None) -> str:
+    where = quantity.where
+    details = [ordinal(quantity.layer, net)] if quantity.layer is not None and net is not None else []
+    if quantity.layer is not None and "/" in quantity.layer.path:
+        details.append(quantity.layer.path)
+    shown = ", ".join(detail for detail in details if detail)
+    return f"the {_NAMES[quantity.quantity]} of {where}" + (f" ({shown})" if shown else "")
+
+
+def explain_slip(slip: Slip, net: Network | None = None) -> str:
+    q = slip.quantity
+    if slip.kind == "biases-left-out":
+        return (
+            f"{describe(q, net)} without its {slip.detail:,} biases: "
+            f"{q.value - slip.detail:,} + {slip.detail:,} = {q.value:,} (each filter has one bias)"
+        )
+    if slip.kind == "biases-added":
+        return f"{describe(q, net)} plus {slip.detail:,} biases the layer does not have (bias=false)"
+    if slip.kind == "flops-for-macs":
+        return f"{describe(q, net)} counted as FLOPs, 2 per multiply-add: 2 × {q.value:,}"
+    if slip.kind == "macs-for-flops":
+        return f"half of {describe(q, net)}: MACs written where FLOPs (2 per multiply-add) were meant"
+    if slip.kind in ("float32-bytes", "float16-bytes"):
+        dtype = slip.kind.split("-")[0]
+        return f"{describe(q, net)} in bytes ({slip.detail} per value in {dtype}), not values"
+    if slip.kind == "mib-as-mb":
+        return f"{describe(q, net)} in float32 bytes, counted in MiB (2^20 bytes) but written as MB (10^6 bytes)"
+    return f"{describe(q, net)} at n = {slip.detail} instead of the given size"
+
+
+def report(claim: Claim, net: Network | None, arch: str = "") -> str:
+    """The checker's answer, as lines of text."""
+    lines = [f"{number(claim.left.value)}" + (" bytes" if claim.left.in_bytes else "")]
+    if claim.right is not None:
+        right = number(claim.right.value)
+        if claim.holds:
+            lines.append(f"The claim holds: {number(claim.left.value)} {claim.relation} {right}.")
+        else:
+            gap = claim.left.value - claim.right.value
+            lines.append(f"The claim does not hold: {number(claim.left.value)} ≠ {right} (off by {number(abs(gap))}).")
+    if net is not None:
+        given = ", ".join(f"{name} = {value}" for name, value in sorted(net.values.items()))
+        lines.append(f"In {arch or 'the network'}{' at ' + given if given else ''}:")
+        if claim.right is not None and not claim.holds:
+            lines.extend(_differences(claim.left, claim.right, net))
+        for amount in (claim.left, claim.right):
+            if amount is not None:
+                lines.extend(_findings(amount, net))
+    return "\n".join(lines) + "\n"
+
+
+def _differences(left: Amount, right: Amount, net: Network) -> list[str]:
+    """Slips that turn one side of a false claim into the other: the likely mistake."""
+    lines = []
+    for one, other in ((left, right), (right, left)):
+        for slip in slips(one.value, net, one.in_bytes):
+            if slip.quantity.value == other.value:
+                lines.append(f"  The likely slip: {number(one.value)} is {explain_slip(slip, net)}.")
+    return lines
+
+
+def _findings(amount: Amount, net: Network) -> list[str]:
+    value = amount.value
+    exact = matches(value, net, amount.step) if not amount.in_bytes else []
+    if exact:
+        if amount.step:
+            return [f"  {number(value)} is {describe(q, net)}, {q.value:,}, rounded" for q in exact[:5]]
+        return [f"  {number(value)} is {describe(q, net)}" for q in exact[:5]]
+    found = slips(value, net, amount.in_bytes)
+    if found:
+        return [f"  {number(value)} is {explain_slip(slip, net)}" for slip in found[:5]]
+    if amount.in_bytes:
+        close = "; ".join(
+            f"{describe(q, net)} in float32: 4 × {q.value:,} = {4 * q.value:,} bytes"
+            for q in nearest(value, net, in_bytes=True)
+        )
+    else:
+        close = "; ".join(f"{describe(q, net)} = {q.value:,}" for q in nearest(value, net))
+    return [f"  {number(value)} is no quantity of the network; the nearest: {close}"]
