@@ -1,0 +1,121 @@
+"""Sweeps and solutions as text: tables, CSV, JSON, Markdown, a PNG plot."""
+
+from __future__ import annotations
+
+import csv as csv_module
+import io
+import json as json_module
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..sweep import Memory, Solution, SweepRow
+from .printing import text
+
+if TYPE_CHECKING:
+    from ..network import Network
+
+COLUMNS = ("n", "params", "activations", "macs", "memory")
+TITLES = {"n": "n", "params": "params", "activations": "activations", "macs": "MACs", "memory": "memory (bytes)"}
+
+
+def memory_note(memory: Memory) -> str:
+    """How memory was counted, in words."""
+    return (
+        f"memory = (activations × batch {memory.batch} + params) × {memory.width} bytes ({memory.dtype}): "
+        "one forward pass, no gradients or optimizer state"
+    )
+
+
+def table(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str:
+    """Right-aligned columns with grouped digits.
+
+    >>> from symcnn.sweep import SweepRow, Memory
+    >>> print(table([SweepRow(224, 10, 20, 30, 40)], Memory()).splitlines()[2])
+    224      10           20    30              40
+    """
+    header = [symbol if column == "n" else TITLES[column] for column in COLUMNS]
+    body = [[f"{getattr(row, column):,}" if column != "n" else str(row.n) for column in COLUMNS] for row in rows]
+    widths = [max(len(line[index]) for line in [header, *body]) for index in range(len(COLUMNS))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)) for line in [header, *body]]
+    rule = "─" * len(lines[0])
+    return "\n".join([lines[0], rule, *lines[1:], "", memory_note(memory)]) + "\n"
+
+
+def markdown(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str:
+    header = [symbol if column == "n" else TITLES[column] for column in COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("--:" for _ in COLUMNS) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(f"{getattr(row, column):,}" for column in COLUMNS) + " |")
+    return "\n".join([*lines, "", memory_note(memory)]) + "\n"
+
+
+def csv(rows: Sequence[SweepRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv_module.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([getattr(row, column) for column in COLUMNS])
+    return buffer.getvalue()
+
+
+def json(rows: Sequence[SweepRow]) -> str:
+    """A list with one object per input size: n, params, activations, macs, memory (JSON integers)."""
+    return json_module.dumps([{column: getattr(row, column) for column in COLUMNS} for row in rows], indent=2) + "\n"
+
+
+def plot(rows: Sequence[SweepRow], net: Network, path: str, title: str, symbol: str = "n") -> None:
+    """Draw the totals against the input size, log scale, the closed forms in the legend (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from ..errors import SymcnnError
+
+        raise SymcnnError("--plot needs matplotlib: pip install 'symcnn[plot]'") from None
+    sizes = [row.n for row in rows]
+    figure, axes = plt.subplots(figsize=(8, 5))
+    for quantity in ("params", "activations", "macs", "memory"):
+        values = [getattr(row, quantity) for row in rows]
+        label = TITLES[quantity]
+        if quantity != "memory":
+            form = net.closed_form(quantity)
+            shown = form.polynomial if form.polynomial is not None else form.general
+            condition = f" ({form.assumption})" if form.assumption and shown is form.polynomial else ""
+            label = f"{label} = {text(shown)}{condition}"
+        axes.plot(sizes, values, marker="." if len(sizes) < 60 else None, label=label)
+    axes.set_yscale("log")
+    axes.set_xlabel(f"input size {symbol}")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def solution(result: Solution, symbol: str = "n") -> str:
+    """The answer of ``symcnn solve`` in words."""
+    condition = result.condition
+    what = condition.quantity
+    if what == "memory":
+        what = f"memory(batch={condition.memory.batch}, dtype={condition.memory.dtype})"
+    bound = f"{condition.bound.numerator:,}" if condition.bound.denominator == 1 else str(float(condition.bound))
+    lines = [f"Condition: {what} {condition.op} {bound}, {symbol} a multiple of {result.step}."]
+    largest = condition.op in ("<=", "<")
+    if result.n is None:
+        where = f"{symbol} = {result.edge}" if result.edge else "any size up to the search limit"
+        value = f" ({result.edge_value:,})" if result.edge_value is not None else ""
+        lines.append(f"No {symbol} satisfies it: already at {where}{value}.")
+    else:
+        lines.append(f"{'Largest' if largest else 'Smallest'} {symbol}: {result.n} ({what} = {result.value:,}).")
+        if result.edge is not None and result.edge_value is not None:
+            lines.append(f"At {symbol} = {result.edge}: {what} = {result.edge_value:,}, which fails.")
+        elif largest:
+            lines.append(f"It holds for every {symbol} searched: {what} stops growing.")
+        else:
+            lines.append(f"That is the smallest valid {symbol} ({result.smallest_valid}) rounded up to the step.")
+    if condition.quantity == "memory":
+        lines.append(memory_note(condition.memory))
+    return "\n".join(lines) + "\n"

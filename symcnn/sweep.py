@@ -1,0 +1,213 @@
+"""Totals across input sizes, exactly, from the closed forms; and solving for n.
+
+Memory is activations × batch × bytes per value plus the parameters' bytes
+(float32 by default) — the forward pass of one batch, as a rough budget.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .arithmetic import parse_claim
+from .errors import SymcnnError
+from .evaluate import compile_form
+from .network import Network
+
+MAX_SIZES = 100_000
+MAX_SIZE = 10**9
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """The totals at one input size."""
+
+    n: int
+    params: int
+    activations: int
+    macs: int
+    memory: int
+
+
+@dataclass(frozen=True)
+class Memory:
+    """How memory is counted: activations × batch × bytes + parameters × bytes."""
+
+    batch: int = 1
+    dtype: str = "float32"
+
+    @property
+    def width(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    def of(self, params: int, activations: int) -> int:
+        return (activations * self.batch + params) * self.width
+
+
+def parse_range(text: str) -> list[int]:
+    """``START:STOP:STEP`` (STOP included), ``START:STOP`` (step 1) or ``N``.
+
+    >>> parse_range("32:128:32"), parse_range("224")
+    ([32, 64, 96, 128], [224])
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*(?::\s*(\d+)\s*(?::\s*(\d+)\s*)?)?", text)
+    if match is None:
+        raise SymcnnError(f"a range is START:STOP:STEP, e.g. 32:512:32, not {text!r}")
+    start = int(match.group(1))
+    stop = int(match.group(2) or start)
+    step = int(match.group(3) or 1)
+    if step < 1 or start < 1 or stop < start:
+        raise SymcnnError(f"the range {text!r} is empty: START ≤ STOP, both ≥ 1, STEP ≥ 1")
+    if stop > MAX_SIZE or (stop - start) // step + 1 > MAX_SIZES:
+        raise SymcnnError(f"the range {text!r} is too large: at most {MAX_SIZES:,} sizes up to {MAX_SIZE:,}")
+    return list(range(start, stop + 1, step))
+
+
+def sweep(net: Network, sizes: list[int], symbol: str = "n", memory: Memory | None = None) -> list[SweepRow]:
+    """Params, activations, MACs and memory at every size, exactly.
+
+    >>> import symcnn
+    >>> [row.params for row in sweep(symcnn.parse("vgg-d"), [224, 256])]
+    [138357544, 169814824]
+    """
+    memory = memory or Memory()
+    params, activations, macs = (net.sweep(quantity, sizes, symbol) for quantity in ("params", "activations", "macs"))
+    return [SweepRow(n, p, a, m, memory.of(p, a)) for n, p, a, m in zip(sizes, params, activations, macs, strict=True)]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``quantity op bound``, e.g. ``memory(batch=32, dtype=float16) <= 8GiB``."""
+
+    quantity: str
+    op: str
+    bound: Fraction
+    memory: Memory
+
+    def holds(self, value: int) -> bool:
+        return {"<=": value <= self.bound, "<": value < self.bound, ">=": value >= self.bound, ">": value > self.bound}[
+            self.op
+        ]
+
+
+_CONDITION = re.compile(
+    r"^\s*(?P<quantity>params|activations|macs|flops|memory)\s*(?:\((?P<options>[^)]*)\))?\s*"
+    r"(?P<op><=|>=|<|>|≤|≥)\s*(?P<bound>.+)$"
+)
+
+
+def parse_condition(text: str) -> Condition:
+    """Read a condition such as ``macs <= 20e9`` or ``memory(batch=32) <= 8GiB``.
+
+    >>> parse_condition("memory(batch=32, dtype=float16) <= 8GiB")
+    Condition(quantity='memory', op='<=', bound=Fraction(8589934592, 1), memory=Memory(batch=32, dtype='float16'))
+    """
+    match = _CONDITION.match(text)
+    if match is None:
+        raise SymcnnError(
+            f"a condition is QUANTITY OP VALUE with QUANTITY params, activations, macs, flops or "
+            f"memory(batch=…, dtype=…) and OP <=, <, >=, >; e.g. 'macs <= 20e9', not {text!r}"
+        )
+    options = _options(match.group("options") or "", match.group("quantity"))
+    claim = parse_claim(match.group("bound"))
+    if claim.right is not None:
+        raise SymcnnError("the value of a condition is one amount, without = or ~=")
+    op = {"≤": "<=", "≥": ">="}.get(match.group("op"), match.group("op"))
+    return Condition(match.group("quantity"), op, claim.left.value, options)
+
+
+def _options(text: str, quantity: str) -> Memory:
+    if text.strip() and quantity != "memory":
+        raise SymcnnError(f"only memory takes options, not {quantity}")
+    given: dict[str, str] = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, value = (piece.strip() for piece in part.partition("="))
+        if name not in ("batch", "dtype") or not value:
+            raise SymcnnError(f"memory takes batch=N and dtype=NAME, not {part!r}")
+        given[name] = value
+    dtype = given.get("dtype", "float32")
+    if dtype not in DTYPE_BYTES:
+        raise SymcnnError(f"unknown dtype {dtype!r}; one of {', '.join(DTYPE_BYTES)}")
+    batch_text = given.get("batch", "1")
+    if not batch_text.isdigit() or not 1 <= int(batch_text) <= 10**6:
+        raise SymcnnError(f"batch must be a whole number from 1 to 1,000,000, not {batch_text!r}")
+    return Memory(int(batch_text), dtype)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The extreme n (a multiple of ``step``) for which the condition holds, or None.
+
+    ``edge`` is the size just past it, where the condition fails (None when it
+    holds for every size); values are the quantity's at ``n`` and at ``edge``.
+    """
+
+    condition: Condition
+    step: int
+    n: int | None
+    value: int | None
+    edge: int | None
+    edge_value: int | None
+    smallest_valid: int
+
+
+def solve(net: Network, condition: Condition, step: int = 32, symbol: str = "n", limit: int = 10**7) -> Solution:
+    """The largest n (for ≤, <) or the smallest n (for ≥, >), a multiple of ``step``.
+
+    Every total grows with n (each size ⌊(n + B)/S⌋ does), so the answer is a
+    boundary found by doubling and bisection on the exact closed form.
+
+    >>> import symcnn
+    >>> solution = solve(symcnn.parse("vgg-d"), parse_condition("params <= 200e6"))
+    >>> solution.n, solution.value, solution.edge, solution.edge_value  # 2048·n² + 35,597,096 at 256 and 288
+    (256, 169814824, 288, 205466408)
+    """
+    if step < 1:
+        raise SymcnnError("the step must be at least 1")
+    if net.symbols != (symbol,):
+        raise SymcnnError(f"solve needs {symbol} as the only free symbol; the free symbols are {net.symbols}")
+    value = _evaluator(net, condition, symbol)
+    least = net.analysis.smallest_valid.get(symbol) or 1
+    first = -(-least // step)  # in units of step
+    last = limit // step
+    upward = condition.op in ("<=", "<")
+    if upward:
+        if not condition.holds(value(first * step)):
+            return Solution(condition, step, None, None, first * step, value(first * step), least)
+        good, bad = first, first + 1
+        while bad <= last and condition.holds(value(bad * step)):
+            good, bad = bad, min(2 * bad, last + 1) if bad < last else last + 1
+        if bad > last:
+            return Solution(condition, step, good * step, value(good * step), None, None, least)
+    else:
+        bad, good = first - 1, first
+        while good <= last and not condition.holds(value(good * step)):
+            bad, good = good, min(2 * good, last + 1) if good < last else last + 1
+        if good > last:
+            return Solution(condition, step, None, None, None, None, least)
+        if good == first:
+            return Solution(condition, step, good * step, value(good * step), None, None, least)
+    while abs(bad - good) > 1:
+        middle = (good + bad) // 2
+        if condition.holds(value(middle * step)):
+            good = middle
+        else:
+            bad = middle
+    return Solution(condition, step, good * step, value(good * step), bad * step, value(bad * step), least)
+
+
+def _evaluator(net: Network, condition: Condition, symbol: str) -> Callable[[int], int]:
+    forms = {q: compile_form(net.closed_form(q).general, symbol) for q in ("params", "activations", "macs")}
+
+    def value(size: int) -> int:
+        params, activations, macs = (int(forms[q](size)) for q in ("params", "activations", "macs"))
+        if condition.quantity == "memory":
+            return condition.memory.of(params, activations)
+        if condition.quantity == "flops":
+            return 2 * macs
+        return {"params": params, "activations": activations, "macs": macs}[condition.quantity]
+
+    return value
