@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import symcnn
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -37,3 +39,34 @@ def test_cifar_net_file() -> None:
         check=True,
     )
     assert f"{params:,}" in result.stdout
+
+
+def _run(script: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def test_alexnet_puzzle() -> None:
+    out = _run("alexnet_224_vs_227.py")
+    # PyTorch's rule by hand: ⌊(224 − 11)/4⌋ + 1 = 54, ⌊(227 − 11)/4⌋ + 1 = 55 (the paper's 55×55×96).
+    assert f"conv1 gives {(224 - 11) // 4 + 1}×" in out and f"conv1 gives {(227 - 11) // 4 + 1}×" in out
+    assert "the fc6 input: 256×6×6" in out  # Krizhevsky et al.: the last map is 6×6×256
+    assert "60,965,224" in out  # a second route: tests/test_reference.py's layer table
+
+
+def test_check_statements() -> None:
+    out = _run("check_statements.py")
+    blocks = out.split("$ symcnn check ")[1:]
+    verdicts = ["holds" if "The claim holds" in b else "fails" if "does not hold" in b else "-" for b in blocks]
+    # 295,168 = 128·3·3·256 + 256 (REFERENCE.md) holds; without the biases it does not; 138,357,544 rounds
+    # to 138M; 4 × 15,237,608 = 60,950,432 ≈ 61MB; 24M · 4 = 96M is not 93M.
+    assert verdicts == ["holds", "fails", "-", "-", "holds", "holds", "fails", "-"]
+    assert "256 biases" in blocks[1]
+
+
+def test_sweep_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "sweep.png"
+    out = _run("sweep_plot.py", str(path))
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert "2048*n**2 + 35597096 for n a multiple of 32" in out  # DERIVATION.md's closed form

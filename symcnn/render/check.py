@@ -75,9 +75,9 @@ def report(claim: Claim, net: Network | None, arch: str = "") -> str:
         lines.append(f"In {arch or 'the network'}{' at ' + given if given else ''}:")
         if claim.right is not None and not claim.holds:
             lines.extend(_differences(claim.left, claim.right, net))
-        for amount in (claim.left, claim.right):
-            if amount is not None:
-                lines.extend(_findings(amount, net))
+        sides = [claim.left] if claim.holds or claim.right is None else [claim.left, claim.right]
+        for amount in sides:
+            lines.extend(_findings(amount, net))
     return "\n".join(lines) + "\n"
 
 
