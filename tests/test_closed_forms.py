@@ -107,3 +107,22 @@ def test_other_symbols_stay_symbolic() -> None:
     assert sympy.expand(net.params - (3 * 3 * 3 * 8 + 8) - (8 * k + k)) == 0
     assert net.at(k=10).params == (3 * 3 * 3 * 8 + 8) + 8 * 10 + 10
     assert net.symbols == ("k", "n")
+
+
+def test_vgg16_with_k_classes() -> None:
+    # Issue #4: params of VGG-16 with k classes = 4097·k + 134,260,544 at n = 224, i.e. REFERENCE.md's
+    # 138,357,544 less fc3's 4096·1000 + 1000, plus 4096·k + k for k classes.
+    text = symcnn.zoo.text("vgg-d").replace("FC-1000", "FC-{k}")
+    k = symbol("k")
+    net = symcnn.parse(text, n=224)
+    assert sympy.expand(net.params - (4097 * k + 138_357_544 - (4096 * 1000 + 1000))) == 0
+    assert symcnn.parse(text, n=224, k=10).params == 4097 * 10 + 134_260_544
+
+
+def test_width_multiplier() -> None:
+    # conv3-{w*64}: every conv of VGG-16 scaled by w; a second route: the sum written out by hand.
+    text = "conv3-{w*64}x2 maxpool conv3-{w*128}x2 maxpool gap fc10"
+    w = symbol("w")
+    expected = (27 * 64 * w + 64 * w) + (9 * 64 * w * 64 * w + 64 * w)
+    expected += (9 * 64 * w * 128 * w + 128 * w) + (9 * 128 * w * 128 * w + 128 * w) + 128 * w * 10 + 10
+    assert sympy.expand(symcnn.parse(text).params - expected) == 0
