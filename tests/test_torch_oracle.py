@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from torch import nn  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-import symcnn  # noqa: E402
-from symcnn import ir  # noqa: E402
-from symcnn.export_torch import module_name  # noqa: E402
-from symcnn.torch_modules import Branch  # noqa: E402
+import symcnn
+from symcnn import ir
+from symcnn.export_torch import module_name
+from symcnn.torch_modules import Branch
 
 # Modules whose output is not a new tensor under symcnn's convention: the
 # activation functions, softmax, dropout, LRN, identity and flatten.
@@ -114,7 +115,7 @@ def measure(module: nn.Sequential, input_shape: tuple[int, ...], device: str, na
         # A branch module's FLOPs are its arms'; the merge itself (add, cat, mul) has none.
         if isinstance(watched[name], Branch):
             return 0
-        return sum(by_module.get(f"{prefix}.{name}", {}).values()) // (2 * batch)
+        return int(sum(by_module.get(f"{prefix}.{name}", {}).values())) // (2 * batch)
 
     def own(name: str, tensors: str) -> int:
         child = watched[name]
@@ -144,7 +145,14 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 def export(net: symcnn.Network, device: str) -> nn.Sequential:
     with torch.device(device):
-        return symcnn.to_torch(net)
+        return sequential(net)
+
+
+def sequential(net: symcnn.Network, **values: int) -> nn.Sequential:
+    """``symcnn.to_torch``, checked to give an ``nn.Sequential``."""
+    module = symcnn.to_torch(net, **values)
+    assert isinstance(module, nn.Sequential)
+    return module
 
 
 def assert_agrees(net: symcnn.Network, device: str = "meta") -> Measured:
@@ -169,20 +177,25 @@ def assert_agrees(net: symcnn.Network, device: str = "meta") -> Measured:
 
 
 def torch_fails(module: nn.Sequential, input_shape: tuple[int, ...], device: str) -> type[nn.Module] | None:
-    """Run the module; the type of the innermost module that raised, or None."""
+    """Run the module; the type of the innermost module running when torch raised, or None."""
     module.eval()
-    entered: list[nn.Module] = []
-    handles = [
-        child.register_forward_pre_hook(lambda m, _inputs: entered.append(m))
-        for child in module.modules()
-        if not list(child.children())
-    ]
-    x = torch.zeros((1, *input_shape), device=device)
+    running: list[nn.Module] = []
+
+    def enter(child: nn.Module, _inputs: object) -> None:
+        running.append(child)
+
+    def leave(_child: nn.Module, _inputs: object, _output: object) -> None:
+        running.pop()
+
+    handles = []
+    for child in module.modules():
+        handles += [child.register_forward_pre_hook(enter), child.register_forward_hook(leave)]
+    x = torch.zeros((2, *input_shape), device=device)  # two: a batch norm may need them
     try:
         with torch.no_grad():
             module(x)
     except (RuntimeError, ValueError):
-        return type(entered[-1])
+        return type(running[-1])
     finally:
         for handle in handles:
             handle.remove()
@@ -243,7 +256,7 @@ def test_module_types_follow_the_text() -> None:
         "lrn(size=3, alpha=0.001, beta=0.5, k=1) adaptivemaxpool3x2 silu flatten fc16(bias=false) bn gelu "
         "dropout(p=0.25) fc5 identity sigmoid tanh softmax"
     )
-    module = symcnn.to_torch(symcnn.parse(text), n=40)
+    module = sequential(symcnn.parse(text), n=40)
     conv, bn2d, _, dw, maxpool, avgpool, lrn, adaptive, _, _, fc, bn1d, _, dropout, fc5 = list(module)[:15]
     assert isinstance(conv, nn.Conv2d)
     assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (4, 8, (1, 3))
@@ -265,14 +278,14 @@ def test_module_types_follow_the_text() -> None:
 
 
 def test_defaults_of_dropout_and_lrn() -> None:
-    dropout, lrn = symcnn.to_torch(symcnn.parse("dropout lrn"), n=4)
+    dropout, lrn = sequential(symcnn.parse("dropout lrn"), n=4)
     assert isinstance(dropout, nn.Dropout) and dropout.p == 0.5
     assert isinstance(lrn, nn.LocalResponseNorm)
     assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 1e-4, 0.75, 2.0)
 
 
 def test_fc_after_a_feature_map_flattens_under_its_own_name() -> None:
-    module = symcnn.to_torch(symcnn.parse("conv3-4 fc7 fc3"), n=5)
+    module = sequential(symcnn.parse("conv3-4 fc7 fc3"), n=5)
     first, second = module[1], module[2]
     assert isinstance(first, nn.Sequential)
     assert [type(m) for m in first] == [nn.Flatten, nn.Linear]
@@ -281,53 +294,59 @@ def test_fc_after_a_feature_map_flattens_under_its_own_name() -> None:
 
 
 def test_batch_norm_options() -> None:
-    bn = symcnn.to_torch(symcnn.parse("conv1-6 bn(affine=false, track_running_stats=false)"), n=3)[1]
+    bn = sequential(symcnn.parse("conv1-6 bn(affine=false, track_running_stats=false)"), n=3)[1]
     assert isinstance(bn, nn.BatchNorm2d) and not bn.affine and not bn.track_running_stats
     assert assert_agrees(symcnn.parse("conv1-6 bn(affine=false, track_running_stats=false)", n=3)).buffers == 0
 
 
 def test_values_are_given_first() -> None:
     net = symcnn.parse("conv3-{c} maxpool fc{k}")
-    module = symcnn.to_torch(net, c=6, k=3, n=8)
-    assert str(module) == str(symcnn.to_torch(net.at(c=6, k=3, n=8)))
-    assert module[2][1].in_features == 6 * 4 * 4
+    module = sequential(net, c=6, k=3, n=8)
+    assert str(module) == str(sequential(net.at(c=6, k=3, n=8)))
+    fc = module[2]
+    assert isinstance(fc, nn.Sequential) and fc[1].in_features == 6 * 4 * 4
 
 
 def test_spatial_size_is_needed_only_for_fc_features() -> None:
     net = symcnn.parse("conv3-8 maxpool conv3-16 gap fc10")
     assert net.symbols == ("n",)
-    module = symcnn.to_torch(net)  # n free: nothing in the module depends on it
-    assert module[4][1].in_features == 16
+    module = sequential(net)  # n free: nothing in the module depends on it
+    fc = module[4]
+    assert isinstance(fc, nn.Sequential) and fc[1].in_features == 16
     with pytest.raises(symcnn.SymcnnError, match=r"\bn\b"):
-        symcnn.to_torch(symcnn.parse("conv3-8 maxpool fc10"))
+        sequential(symcnn.parse("conv3-8 maxpool fc10"))
     with pytest.raises(symcnn.SymcnnError, match=r"\bn\b"):
-        symcnn.to_torch(symcnn.parse("conv3-8 flatten bn"))
+        sequential(symcnn.parse("conv3-8 flatten bn"))
 
 
 def test_missing_symbols_are_named() -> None:
     net = symcnn.parse("conv3-{c} conv3-8(stride={s}) gap fc{k}")
     with pytest.raises(symcnn.SymcnnError) as caught:
-        symcnn.to_torch(net, c=4)
+        sequential(net, c=4)
     message = str(caught.value)
     assert "needs values for k, s:" in message  # not c: it has one
     assert "layer 2" in message and "layer 4" in message
-    symcnn.to_torch(net, c=4, k=2, s=2)
+    sequential(net, c=4, k=2, s=2)
 
 
 def test_lrn_on_flat_features_is_refused() -> None:
     with pytest.raises(symcnn.SymcnnError, match="LocalResponseNorm"):
-        symcnn.to_torch(symcnn.parse("gap fc10 lrn"), n=4)
+        sequential(symcnn.parse("gap fc10 lrn"), n=4)
 
 
 def test_lrn_size_must_be_whole() -> None:
     with pytest.raises(symcnn.SymcnnError, match="size"):
-        symcnn.to_torch(symcnn.parse("lrn(size=2.5)"), n=4)
+        sequential(symcnn.parse("lrn(size=2.5)"), n=4)
 
 
 def test_ir_and_module_line_up() -> None:
     net = symcnn.parse("alexnet-2012", n=227)
     module = export(net, "meta")
-    kinds = {ir.Conv: nn.Conv2d, ir.Pool: nn.MaxPool2d, ir.Linear: (nn.Linear, nn.Sequential)}
+    kinds: dict[type, type[nn.Module] | tuple[type[nn.Module], ...]] = {
+        ir.Conv: nn.Conv2d,
+        ir.Pool: nn.MaxPool2d,
+        ir.Linear: (nn.Linear, nn.Sequential),
+    }
     for layer, child in zip(net.architecture.layers, module):
         expected = kinds.get(type(layer))
         if expected is not None:
@@ -361,3 +380,55 @@ def test_pool_padding_limit_is_torchs(mode: str, ceil_mode: bool) -> None:
                 except RuntimeError:
                     torch_accepts = False
                 assert symcnn_accepts == torch_accepts, text
+
+
+def _symcnn_sizes(text: str, sizes: range) -> list[tuple[int, ...] | None]:
+    net = symcnn.parse(f"input 1xnxn\n{text}")
+    found: list[tuple[int, ...] | None] = []
+    for n in sizes:
+        try:
+            found.append(tuple(int(size) for size in net.at(n=n).layers[-1].output))
+        except symcnn.SymcnnError:
+            found.append(None)
+    return found
+
+
+def _torch_sizes(module: nn.Module, sizes: range) -> list[tuple[int, ...] | None]:
+    found: list[tuple[int, ...] | None] = []
+    for n in sizes:
+        try:
+            found.append(tuple(module(torch.zeros((1, 1, n, n))).shape[1:]))
+        except RuntimeError:
+            found.append(None)
+    return found
+
+
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_every_small_pooling_has_torchs_size(mode: str, ceil_mode: bool) -> None:
+    """Output sizes and refusals of every small pooling, n = 1 … 12, exactly as torch's kernels."""
+    sizes = range(1, 13)
+    for kernel in range(1, 5):
+        for stride in range(1, 4):
+            for padding in range(kernel // 2 + 1):
+                for dilation in (1, 2) if mode == "max" else (1,):
+                    options = f"stride={stride}, padding={padding}, ceil_mode={str(ceil_mode).lower()}"
+                    if mode == "max":
+                        options += f", dilation={dilation}"
+                        module: nn.Module = nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+                    else:
+                        module = nn.AvgPool2d(kernel, stride, padding, ceil_mode=ceil_mode)
+                    text = f"{mode}pool{kernel}({options})"
+                    assert _symcnn_sizes(text, sizes) == _torch_sizes(module, sizes), text
+
+
+def test_every_small_convolution_has_torchs_size() -> None:
+    """Output sizes and refusals of every small convolution, n = 1 … 12, exactly as torch's kernels."""
+    sizes = range(1, 13)
+    for kernel in range(1, 6):
+        for stride in range(1, 4):
+            for padding in range(4):
+                for dilation in range(1, 4):
+                    text = f"conv{kernel}-1(stride={stride}, padding={padding}, dilation={dilation})"
+                    module = nn.Conv2d(1, 1, kernel, stride, padding, dilation)
+                    assert _symcnn_sizes(text, sizes) == _torch_sizes(module, sizes), text
