@@ -38,7 +38,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def to_torch(network: Network, **kwargs: Any) -> nn.Module:
+def to_torch(network: Network, **kwargs: Any) -> nn.Sequential:
     """The PyTorch module the text describes (needs the ``symcnn[torch]`` extra)."""
     from .export_torch import to_torch as export
 

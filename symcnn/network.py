@@ -158,8 +158,16 @@ class Network:
 
         return markdown.table(self, depth)
 
-    def latex(self, depth: int | None = None) -> str:
-        """Per-layer formulas and totals as LaTeX, numbers grouped as 35{,}597{,}096."""
+    def latex(self, depth: int | None = None, document: bool = False) -> str:
+        """Per-layer formulas and totals as LaTeX, numbers grouped as 35{,}597{,}096.
+
+        With ``document``, a complete LaTeX document that derives every layer's
+        sizes and counts from its numbers, then the totals (see :mod:`symcnn.render.document`).
+        """
+        if document:
+            from .render.document import document as derivation
+
+            return derivation(self, depth)
         from .render import latex
 
         return latex.table(self, depth)

@@ -228,3 +228,75 @@ def latex_weight_formula(factors: Sequence[Value], weights: Value) -> str:
         return value
     formula = latex_factors(_kept(factors), r" \cdot ")
     return value if formula == value else f"{formula} = {value}"
+
+
+def latex_terms(value: Value) -> list[str]:
+    """A sum as LaTeX, one string per term, each after the first with its sign (+ or −).
+
+    Joined with spaces the terms give :func:`latex` of the sum, so a long
+    closed form can be broken over lines between terms.
+
+    >>> from symcnn.values import symbol
+    >>> form = 2048 * symbol("n") ** 2 - 96 * symbol("n") + 35597096
+    >>> latex_terms(form)
+    ['2{,}048 \\\\cdot n^{2}', '- 96 \\\\cdot n', '+ 35{,}597{,}096']
+    >>> " ".join(latex_terms(form)) == latex(form), latex_terms(5)
+    (True, ['5'])
+    """
+    if not isinstance(value, sympy.Add):
+        return [latex(value)]
+    terms: list[str] = []
+    for index, term in enumerate(_TEX._as_ordered_terms(value, order=None)):  # type: ignore[no-untyped-call]
+        sign = "" if index == 0 else "+ "
+        if index and term.could_extract_minus_sign():
+            sign, term = "- ", -term
+        printed = _TEX.print(term)
+        if _TEX._needs_add_brackets(term):
+            printed = rf"\left({printed}\right)"
+        terms.append(sign + printed)
+    return terms
+
+
+class InlineTexPrinter(TexPrinter):
+    """LaTeX for running text and table cells: ``\\lfloor (n + 3)/32 \\rfloor``, ``607 \\cdot n^{2} / 2``.
+
+    A ``\\frac`` in text style is set too small to read; here floors, ceilings
+    and short fractions use a slash.
+    """
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__({"fold_short_frac": True, **(settings or {})})
+
+    def _rounded(self, expr: sympy.Expr, left: str, right: str, exp: str | None) -> str:
+        numerator, denominator = _fraction(expr.args[0])
+        inner = self._print(numerator)
+        if denominator != 1:
+            top = f"({inner})" if isinstance(numerator, sympy.Add) else inner
+            bottom = self._print(denominator)
+            inner = f"{top}/({bottom})" if isinstance(denominator, sympy.Mul) else f"{top}/{bottom}"
+        tex = rf"{left} {inner} {right}"
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+_TEX_INLINE = InlineTexPrinter()
+
+
+def latex_inline(value: Value) -> str:
+    """A value as LaTeX for text and table cells: floors with a slash, digits grouped.
+
+    >>> from symcnn.values import symbol
+    >>> latex_inline(2097152 * sympy.floor((symbol("n") + 3) / 32) ** 2 + 4096)
+    '2{,}097{,}152 \\\\cdot \\\\lfloor (n + 3)/32 \\\\rfloor^{2} + 4{,}096'
+    """
+    number = as_int(value)
+    return latex_group(number) if number is not None else _TEX_INLINE.print(value)
+
+
+def latex_inline_factors(factors: Iterable[Value], sign: str = r" \times ") -> str:
+    """A shape or a product as :func:`latex_factors` does, floors with a slash.
+
+    >>> from symcnn.values import symbol
+    >>> latex_inline_factors((512, sympy.floor(symbol("n") / 32)), r" \\cdot ")
+    '512 \\\\cdot \\\\lfloor n/32 \\\\rfloor'
+    """
+    return sign.join(_factor(value, _TEX_INLINE) for value in factors)
