@@ -97,7 +97,9 @@ def main() -> None:
     for name in ("resnet152", "densenet201", "vgg-d"):
         elapsed, count = evaluation_ms(name)
         verdict = "met" if elapsed < EVALUATION_TARGET_MS else "MISSED"
-        print(f"   {name:<18} {elapsed:7.2f} ms for {count:,} sizes   target < {EVALUATION_TARGET_MS:.0f} ms: {verdict}")
+        print(
+            f"   {name:<18} {elapsed:7.2f} ms for {count:,} sizes   target < {EVALUATION_TARGET_MS:.0f} ms: {verdict}"
+        )
 
     if args.skip_torchinfo:
         return
@@ -107,7 +109,9 @@ def main() -> None:
         print("\n3. torchinfo is not installed (pip install torchinfo): comparison skipped")
         return
     sizes = [224 + 8 * step for step in range(args.resolutions)]
-    print(f"\n3. torchinfo.summary on the meta device: one resolution, and {len(sizes)} resolutions (224 … {sizes[-1]})")
+    print(
+        f"\n3. torchinfo.summary on the meta device: one resolution, and {len(sizes)} resolutions (224 … {sizes[-1]})"
+    )
     for name in TARGETS_MS:
         one = torchinfo_seconds(name, [224])
         many = torchinfo_seconds(name, sizes)

@@ -1,4 +1,4 @@
-"""The command line: ``symcnn report`` and ``symcnn zoo``.
+"""The command line: ``symcnn report``, ``symcnn compare`` and ``symcnn zoo``.
 
 The only module that prints or exits. Bad input gives a one-paragraph message
 on stderr and exit code 2, never a traceback.
@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import zoo
+from . import ir, zoo
 from .errors import SymcnnError
 from .network import Network, parse
+from .rules import CONVENTIONS
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)$")
@@ -44,6 +45,29 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--depth", type=int, help="fold blocks and branches below this depth into one row each (like torchinfo's depth)"
     )
+    report.add_argument(
+        "--convention",
+        default="symcnn",
+        metavar="NAME",
+        help=f"the counting convention: {', '.join(CONVENTIONS)} (default symcnn)",
+    )
+    compare = commands.add_parser(
+        "compare",
+        help="totals under every counting convention (symcnn, fvcore, torchinfo …) and the terms they part on",
+    )
+    compare.add_argument("arch", help="a zoo name, a text in the notation, @FILE, or - for stdin")
+    compare.add_argument("--n", type=int, help="the input size n (shorthand for --set n=N)")
+    compare.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help="give a symbol a value"
+    )
+    compare.add_argument(
+        "--convention",
+        dest="conventions",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"compare only these, in this order (repeat the option): {', '.join(CONVENTIONS)}",
+    )
     listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
     listing.add_argument("name", nargs="?")
     return parser
@@ -58,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = _build_parser().parse_args(argv)
-        output = _report(args) if args.command == "report" else _zoo(args.name)
+        commands = {"report": _report, "compare": _compare, "zoo": _zoo_command}
+        output = commands[args.command](args)
     except SymcnnError as error:
         print(f"symcnn: error: {error}", file=sys.stderr)
         return 2
@@ -70,10 +95,29 @@ def _report(args: argparse.Namespace) -> str:
     values = _values(args.assignments)
     if args.n is not None:
         values["n"] = args.n
-    network = parse(_read_arch(args.arch))
+    network = parse(_read_arch(args.arch), convention=args.convention)
     if values:
         network = network.at(**values)
     return _render(network, args.format, args.depth)
+
+
+def _compare(args: argparse.Namespace) -> str:
+    from .compare import compare
+    from .render.compare import text
+
+    values = _values(args.assignments)
+    if args.n is not None:
+        values["n"] = args.n
+    network = parse(_read_arch(args.arch))
+    spec = network.architecture.input
+    inputs = ir.symbols_of(spec.height) | ir.symbols_of(spec.width)
+    others = {name: value for name, value in values.items() if name not in inputs}
+    if others:
+        network = network.at(**others)
+    sizes = {name: value for name, value in values.items() if name in inputs}
+    comparison = compare(network, args.conventions or None, **sizes)
+    name = args.arch.strip()
+    return text(comparison, name if name.lower() in zoo.names() else "the network")
 
 
 def _render(network: Network, fmt: str, depth: int | None) -> str:
@@ -106,6 +150,10 @@ def _read_arch(arch: str) -> str:
         except (OSError, UnicodeDecodeError) as error:
             raise SymcnnError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
     return arch
+
+
+def _zoo_command(args: argparse.Namespace) -> str:
+    return _zoo(args.name)
 
 
 def _zoo(name: str | None) -> str:

@@ -130,7 +130,8 @@ class LayerRules:
             flat = Flat(product(before))
             return Geometry("flatten", "flatten", before, shape_of(flat), (), 0, 0), flat
         kind = _ELEMENTWISE_KINDS.get(layer.op, "act")
-        return Geometry(kind, layer.op, before, before, (), 0, 0), state
+        window = _lrn_window(layer) if layer.op == "lrn" else ()
+        return Geometry(kind, layer.op, before, before, (), 0, 0, window=window), state
 
     def _conv(self, layer: ir.Conv, state: Spatial, where: str) -> tuple[Geometry, State]:
         kernel = self._pair(layer.kernel, where, "the kernel size")
@@ -185,11 +186,25 @@ class LayerRules:
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
         after = Spatial(state.channels, sizes[0], sizes[1])
-        return Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0), after
+        geometry = Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0, window=kernel)
+        return geometry, after
 
     def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
         first, second = (self.positive(expr, where, what, least) for expr in pair)
         return first, second
+
+
+def _lrn_window(layer: ir.Elementwise) -> tuple[Value, ...]:
+    """An LRN's (size,): the channels each value is normalised over (PyTorch's default 5).
+
+    Empty when the size is not a whole number (the export refuses it then).
+
+    >>> from symcnn.build import build
+    >>> [_lrn_window(layer) for layer in build("lrn lrn(size=3) lrn(size=2.5)").layers]
+    [(5,), (3,), ()]
+    """
+    text = dict(layer.options).get("size", "5")
+    return (int(text),) if text.isdigit() else ()
 
 
 def _exact_div(numerator: Value, denominator: Value) -> Value:
