@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import ir, zoo
@@ -68,9 +68,48 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"compare only these, in this order (repeat the option): {', '.join(CONVENTIONS)}",
     )
+    report.add_argument("--document", action="store_true", help="with --format latex: a complete LaTeX document")
+    _add_check(commands)
+    _add_sweep(commands)
+    _add_solve(commands)
     listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
     listing.add_argument("name", nargs="?")
     return parser
+
+
+ARCH_HELP = "a zoo name, a text in the notation, @FILE, or - for stdin"
+
+
+def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
+    check = commands.add_parser("check", help="check a hand calculation; with --arch, what it equals in a network")
+    check.add_argument("expr", help="arithmetic as people write it: '128x3x3x256 + 256 = 295,168', '138M', '2^10'")
+    check.add_argument("--arch", help=ARCH_HELP)
+    check.add_argument("--n", type=int, help="the input size n (default 224 when the network's n is free)")
+    check.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
+    check.add_argument("--convention", default="symcnn", metavar="NAME", help="the counting convention of --arch")
+
+
+def _add_sweep(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sweep = commands.add_parser("sweep", help="params, activations, MACs and memory across input sizes")
+    sweep.add_argument("arch", help=ARCH_HELP)
+    sweep.add_argument("--n", default="32:512:32", metavar="START:STOP:STEP", help="the sizes, STOP included")
+    sweep.add_argument("--symbol", default="n", help="the symbol swept (default n; e.g. w, with --set h=224)")
+    sweep.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
+    sweep.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
+    sweep.add_argument("--plot", metavar="FILE.png", help="also draw the totals against the size (needs matplotlib)")
+    sweep.add_argument("--batch", type=int, default=1, help="the batch for memory (default 1)")
+    sweep.add_argument("--dtype", default="float32", help="the bytes per value for memory (default float32)")
+    sweep.add_argument("--convention", default="symcnn", metavar="NAME")
+
+
+def _add_solve(commands: argparse._SubParsersAction[_Parser]) -> None:
+    solve = commands.add_parser("solve", help="the largest (or smallest) n for which a condition holds")
+    solve.add_argument("arch", help=ARCH_HELP)
+    solve.add_argument("condition", help="e.g. 'macs <= 20e9' or 'memory(batch=32, dtype=float16) <= 8GiB'")
+    solve.add_argument("--step", type=int, default=32, help="n is a multiple of this (default 32)")
+    solve.add_argument("--symbol", default="n", help="the symbol solved for (default n)")
+    solve.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
+    solve.add_argument("--convention", default="symcnn", metavar="NAME")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,13 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = _build_parser().parse_args(argv)
-        commands = {"report": _report, "compare": _compare, "zoo": _zoo_command}
-        output = commands[args.command](args)
+        commands: dict[str, Callable[[argparse.Namespace], str | tuple[str, int]]] = {
+            "report": _report,
+            "compare": _compare,
+            "check": _check,
+            "sweep": _sweep,
+            "solve": _solve,
+            "zoo": _zoo_command,
+        }
+        result: str | tuple[str, int] = commands[args.command](args)
     except SymcnnError as error:
         print(f"symcnn: error: {error}", file=sys.stderr)
         return 2
+    output, code = result if isinstance(result, tuple) else (result, 0)
     print(output, end="" if output.endswith("\n") else "\n")
-    return 0
+    return code
 
 
 def _report(args: argparse.Namespace) -> str:
@@ -98,7 +145,76 @@ def _report(args: argparse.Namespace) -> str:
     network = parse(_read_arch(args.arch), convention=args.convention)
     if values:
         network = network.at(**values)
+    if args.document:
+        if args.format != "latex":
+            raise SymcnnError("--document goes with --format latex")
+        return network.latex(args.depth, document=True)
     return _render(network, args.format, args.depth)
+
+
+def _check(args: argparse.Namespace) -> tuple[str, int]:
+    """Exit 0 when the claim holds (or there is none), 1 when it does not."""
+    from .arithmetic import parse_claim
+    from .compare import matching
+    from .render.check import report
+
+    claim = parse_claim(args.expr)
+    network = None
+    notes = []
+    if args.arch is not None:
+        network = _network(args)
+        if "n" in network.symbols:
+            network = network.at(n=224)
+            notes.append("(n = 224 by default; --n to change it)")
+        if not network.symbols:
+            for amount in (claim.left, claim.right):
+                if amount is not None and amount.value.denominator == 1:
+                    found = matching(int(amount.value), network)
+                    notes += [f"  {amount.value.numerator:,} = {tool}'s {what}" for tool, what in found]
+    name = args.arch.strip() if args.arch else ""
+    text = report(claim, network, name if len(name) <= 40 else "the network") + "".join(f"{note}\n" for note in notes)
+    return text, 1 if claim.holds is False else 0
+
+
+def _network(args: argparse.Namespace) -> Network:
+    """The network of ``args.arch`` with ``--set`` values and ``--n`` (when it is a single size)."""
+    values = _values(args.assignments)
+    n = getattr(args, "n", None)
+    if isinstance(n, int):
+        values["n"] = n
+    network = parse(_read_arch(args.arch), convention=getattr(args, "convention", "symcnn"))
+    return network.at(**values) if values else network
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from .render import sweep as render
+    from .sweep import DTYPE_BYTES, Memory, parse_range, sweep
+
+    if args.dtype not in DTYPE_BYTES:
+        raise SymcnnError(f"unknown dtype {args.dtype!r}; one of {', '.join(DTYPE_BYTES)}")
+    if not 1 <= args.batch <= 10**6:
+        raise SymcnnError("--batch must be from 1 to 1,000,000")
+    sizes = parse_range(args.n)
+    network = _network(argparse.Namespace(**{**vars(args), "n": None}))
+    memory = Memory(args.batch, args.dtype)
+    rows = sweep(network, sizes, args.symbol, memory)
+    if args.plot:
+        render.plot(rows, network, args.plot, args.arch.strip()[:60], args.symbol)
+    if args.format == "json":
+        return render.json(rows)
+    if args.format == "csv":
+        return render.csv(rows)
+    if args.format == "markdown":
+        return render.markdown(rows, memory, args.symbol)
+    return render.table(rows, memory, args.symbol)
+
+
+def _solve(args: argparse.Namespace) -> str:
+    from .render.sweep import solution
+    from .sweep import parse_condition, solve
+
+    network = _network(args)
+    return solution(solve(network, parse_condition(args.condition), args.step, args.symbol), args.symbol)
 
 
 def _compare(args: argparse.Namespace) -> str:
