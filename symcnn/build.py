@@ -11,7 +11,7 @@ from lark import Token, Tree
 
 from . import ir
 from .errors import LayerError, NotationSyntaxError, caret_context
-from .parser import KNOWN_WORDS, parse_tree
+from .parser import KNOWN_WORDS, parse_tree, reads_as_keyword
 
 MAX_LAYERS = 100_000
 MAX_LITERAL = 10**12
@@ -61,6 +61,7 @@ class _Builder:
         self.count = 0
         self.blocks: dict[str, _Definition] = {}
         self.env: dict[str, ir.Expr] = {}  # block parameters → the arguments of the current use
+        self.symbols: set[str] = set()
 
     # -------------------------------------------------------------- structure
 
@@ -77,7 +78,8 @@ class _Builder:
                 self._define(child)
             else:
                 nodes.extend(self._item(child))
-        return ir.Architecture(shape, tuple(nodes), self.text)
+        inputs = ir.symbols_of(shape.channels) | ir.symbols_of(shape.height) | ir.symbols_of(shape.width)
+        return ir.Architecture(shape, tuple(nodes), self.text, frozenset(self.symbols) | inputs)
 
     def _input(self, tree: Tree[Token]) -> ir.Input:
         channels, height, width = (self._expr(child) for child in tree.children[1:])
@@ -94,7 +96,7 @@ class _Builder:
             body_start = 3
             if len(set(params)) != len(params):
                 raise self._syntax(first, f"block {name!r} names a parameter twice")
-        if name.lower() in KNOWN_WORDS or not _reads_as_block(name):
+        if name.lower() in KNOWN_WORDS or reads_as_keyword(name):
             raise self._syntax(tree, f"{name!r} reads as a layer; a block needs another name")
         if name in self.blocks:
             raise self._syntax(tree, f"block {name!r} is defined twice")
@@ -310,7 +312,10 @@ class _Builder:
             return ir.Num(value)
         if node.data == "symbol":
             name = str(node.children[0])
-            return self.env.get(name, ir.Sym(name))
+            if name in self.env:
+                return self.env[name]
+            self.symbols.add(name)
+            return ir.Sym(name)
         if node.data == "brace":
             return self._expr(node.children[0])
         left, right = (self._expr(child) for child in node.children)
@@ -365,16 +370,6 @@ class _Builder:
 
     def _layer_error(self, span: ir.Span, reason: str) -> LayerError:
         return LayerError(f"layer {span.text!r} (line {span.line}, column {span.column})", reason)
-
-
-def _reads_as_block(name: str) -> bool:
-    """Whether ``name`` alone parses as a block use (``conv1`` and ``fc10`` parse as layers)."""
-    try:
-        tree = parse_tree(name)
-    except NotationSyntaxError:
-        return False
-    units = [item.children[0] for item in tree.children if isinstance(item, Tree) and item.data == "item"]
-    return len(units) == 1 and isinstance(units[0], Tree) and units[0].data == "block_use"
 
 
 def _half(kernel: ir.Pair) -> ir.Pair:

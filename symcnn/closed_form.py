@@ -98,5 +98,20 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
     polynomial: Value | None = as_expr(sympy.expand(replaced))  # type: ignore[no-untyped-call]
     if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):
         polynomial = None
-    general = as_expr(sympy.expand(total))  # type: ignore[no-untyped-call]
+    general = total if _expanded(total) else as_expr(sympy.expand(total))  # type: ignore[no-untyped-call]
     return ClosedForm(general, polynomial, multiple_of, dict(smallest_valid))
+
+
+def _expanded(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` is already a sum of monomials (no sum inside a product or a power).
+
+    >>> n = symbol("n")
+    >>> _expanded(3 * n**2 + 5), _expanded(3 * (n + 1) ** 2)
+    (True, False)
+    """
+    for term in sympy.Add.make_args(expr):
+        for factor in sympy.Mul.make_args(term):
+            base = factor.base if isinstance(factor, sympy.Pow) else factor
+            if isinstance(base, (sympy.Add, sympy.Mul)):
+                return False
+    return True

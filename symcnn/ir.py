@@ -206,6 +206,7 @@ class Architecture:
     input: Input
     layers: tuple[Node, ...]
     text: str = field(default="", compare=False, repr=False)
+    symbols: frozenset[str] | None = field(default=None, compare=False, repr=False)  # known when parsed
 
 
 def expr_text(expr: Expr) -> str:
@@ -236,6 +237,8 @@ def architecture_symbols(architecture: Architecture) -> frozenset[str]:
     >>> sorted(architecture_symbols(build("conv3-{w*64} fc{k}")))
     ['k', 'n', 'w']
     """
+    if architecture.symbols is not None:
+        return architecture.symbols
     found: set[str] = set()
 
     def visit(value: object) -> None:

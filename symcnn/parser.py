@@ -125,6 +125,21 @@ def _syntax_error(text: str, error: UnexpectedInput) -> NotationSyntaxError:
     return NotationSyntaxError(reason, line, column, caret_context(text, line, column))
 
 
+@lru_cache(maxsize=1)
+def _keyword_pattern() -> re.Pattern[str]:
+    keywords = [t.pattern.to_regexp() for t in _parser().terminals if t.priority >= 3 and not t.name.startswith("_")]
+    return re.compile("|".join(f"(?:{pattern})" for pattern in keywords))
+
+
+def reads_as_keyword(word: str) -> bool:
+    """Whether ``word`` starts with what the lexer reads as a keyword (``conv1``, ``fc10``, ``relu``).
+
+    >>> reads_as_keyword("conv1"), reads_as_keyword("convblock"), reads_as_keyword("relu_bn")
+    (True, False, False)
+    """
+    return _keyword_pattern().match(word) is not None
+
+
 def _unknown_word_before(text: str, position: int) -> str | None:
     """The word right before an error, when it is no layer keyword (a misspelt layer)."""
     match = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", text[:position])
