@@ -13,6 +13,7 @@ from math import lcm
 
 import sympy
 
+from .dims import ATOM_KEYS
 from .values import Value, as_expr, symbol
 
 
@@ -62,6 +63,9 @@ def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
     >>> floor_key(sympy.floor(symbol("n") * symbol("k") / 2)) is None
     True
     """
+    known = ATOM_KEYS.get(atom)
+    if known is not None:
+        return known
     argument = as_expr(atom.args[0])
     if len(argument.free_symbols) != 1:
         return None

@@ -79,7 +79,14 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
         return as_expr(symbol(name) + remainder)
     # evaluate=False: sympy's floor() would spend ~14 ms proving what is known here,
     # that ⌊(n + r)/S⌋ with 0 ≤ r < S < ∞ and S > 1 does not simplify.
-    return as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor), evaluate=False))
+    atom = as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor), evaluate=False))
+    ATOM_KEYS[atom] = (name, remainder, divisor)
+    return atom
+
+
+# (symbol, r, S) of every atom ⌊(symbol + r)/S⌋ built here: closed forms read them
+# back without asking sympy (whose small cache makes that slow in big sessions).
+ATOM_KEYS: dict[sympy.Expr, tuple[str, int, int]] = {}
 
 
 Size = int | FloorSize | sympy.Expr

@@ -35,6 +35,7 @@ class Network:
 
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
+        self._closed_forms: dict[str, ClosedForm] = {}
 
     # ------------------------------------------------------------ contents
 
@@ -101,8 +102,10 @@ class Network:
         return self.total("macs")
 
     def closed_form(self, quantity: str) -> ClosedForm:
-        """The general and polynomial closed forms of a total, with its domain."""
-        return closed_form(self.total(quantity), self.analysis.smallest_valid)
+        """The general and polynomial closed forms of a total, with its domain (derived once)."""
+        if quantity not in self._closed_forms:
+            self._closed_forms[quantity] = closed_form(self.total(quantity), self.analysis.smallest_valid)
+        return self._closed_forms[quantity]
 
     # ------------------------------------------------------------ evaluation
 
