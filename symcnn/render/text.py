@@ -59,7 +59,7 @@ def columns(net: Network) -> tuple[Column, ...]:
         Column("biases", "biases"),
         Column("params", "params"),
         *((Column("buffers", "buffers"),) if buffers else ()),
-        Column("MACs", "macs"),
+        Column(net.convention.unit, "macs"),  # "FLOPs" under the torch convention
     )
 
 
