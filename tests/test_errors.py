@@ -123,6 +123,10 @@ BAD_INPUTS = [
     ["report", "@/nonexistent/file.txt"],
     ["report", "vgg16", "--format", "pdf"],
     ["zoo", "resnet9000"],
+    ["report", "res(conv3-64 bn)"],
+    ["report", "cat(conv3-8(stride=2) | conv3-8)"],
+    ["report", "let b(c) = conv3-{c}\nb"],
+    ["report", "let b = b relu"],
     ["reprot", "vgg16"],
     [],
 ]
@@ -135,3 +139,8 @@ def test_cli_bad_input_exits_2_without_traceback(argv: list[str]) -> None:
     assert result.stderr.startswith("symcnn: error: ")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+    text = argv[-1] if argv else ""
+    if "res(" in text or "cat(" in text:
+        assert "branch '" in result.stderr  # names the branch
+    if "let " in text:
+        assert "block 'b'" in result.stderr  # names the block
