@@ -14,15 +14,17 @@ in the input size ``n``, or as integers for any ``n``:
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import zoo
-from .closed_form import ClosedForm
 from .errors import LayerError, NotationSyntaxError, SymcnnError, UnknownNameError
-from .network import Network, parse
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from . import zoo
+    from .closed_form import ClosedForm
+    from .network import Network, parse
 
 __all__ = [
     "ClosedForm",
@@ -36,6 +38,20 @@ __all__ = [
     "zoo",
 ]
 __version__ = "0.1.0"
+
+# Loaded on first use, so that `symcnn --help` or `symcnn check` do not pay for the
+# notation's parser, and nothing here pays for sympy.
+_LAZY = {"ClosedForm": "closed_form", "Network": "network", "parse": "network", "zoo": "zoo"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+    loaded = import_module(f".{module}", __name__)
+    value = loaded if name == module else getattr(loaded, name)
+    globals()[name] = value
+    return value
 
 
 def to_torch(network: Network, **kwargs: Any) -> nn.Sequential:

@@ -116,7 +116,8 @@ class Analysis:
         folded = []
         for path, name in self.groups.items():
             inside = [layer for layer in self.layers if layer.path.startswith(path + "/")]
-            folded.append(_fold(path, name, inside))
+            if inside:  # an empty block (``let e = ()``) has no rows to total
+                folded.append(_fold(path, name, inside))
         return tuple(folded)
 
 
@@ -150,11 +151,17 @@ class _Walk:
         self.rules = LayerRules(values)
         self.results: list[LayerResult] = []
         self.groups: dict[str, str] = {}
+        # Repeated layers (a block used 36 times, a text written out) meet the same input
+        # again: apply and count each (layer, input) once. Layers compare without their spans.
+        self.applied: dict[tuple[ir.Layer, State], tuple[Geometry, State]] = {}
+        self.counted: dict[Geometry, tuple[Value, Value]] = {}
 
     def run(self) -> Analysis:
         spec = self.architecture.input
-        channels = self.rules.positive(spec.channels, "input", "the channel count")
-        state: State = Spatial(channels, self.rules.input_size(spec.height), self.rules.input_size(spec.width))
+        where = "input" if spec.span is None else f"input {spec.span.text!r} ({_position(spec.span)})"
+        channels = self.rules.positive(spec.channels, where, "the channel count")
+        height, width = (self.rules.input_size(size, where) for size in (spec.height, spec.width))
+        state: State = Spatial(channels, height, width)
         first = shape_of(state)
         self._sequence(self.architecture.layers, state, "")
         return Analysis(
@@ -178,7 +185,11 @@ class _Walk:
                 state = self._branch(node, state, path)
             else:
                 where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
-                geometry, state = self.rules.apply(node, state, where)
+                key = (node, state)
+                known = self.applied.get(key)
+                if known is None:
+                    known = self.applied[key] = self.rules.apply(node, state, where)
+                geometry, state = known
                 self._record(path, node.span.text, geometry)
         return state
 
@@ -194,6 +205,10 @@ class _Walk:
 
     def _record(self, path: str, name: str, geometry: Geometry) -> None:
         weights = geometry.weights
+        counts = self.counted.get(geometry)
+        if counts is None:
+            counts = (self.convention.activations(geometry), self.convention.mac_count(geometry))
+            self.counted[geometry] = counts
         self.results.append(
             LayerResult(
                 index=len(self.results) + 1,
@@ -204,8 +219,8 @@ class _Walk:
                 weights=weights,
                 biases=geometry.biases,
                 buffers=geometry.buffers,
-                activations=self.convention.activations(geometry),
-                macs=self.convention.mac_count(geometry),
+                activations=counts[0],
+                macs=counts[1],
             )
         )
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from lark import Token, Tree
 
 from . import ir
-from .errors import LayerError, NotationSyntaxError, caret_context
+from .errors import LayerError, NotationSyntaxError, caret_context, shorten_literal
+from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_OPERATORS, MAX_LAYERS, MAX_LITERAL, MAX_NESTING
 from .parser import KNOWN_WORDS, parse_tree, reads_as_keyword
-
-MAX_LAYERS = 100_000
-MAX_LITERAL = 10**12
 
 OptionValue = ir.Expr | ir.Pair | bool | str
 
@@ -28,11 +26,7 @@ def build(text: str) -> ir.Architecture:
     >>> arch.input
     Input(channels=Num(value=3), height=Sym(name='n'), width=Sym(name='n'))
     """
-    tree = parse_tree(text)
-    try:
-        return _Builder(text).architecture(tree)
-    except RecursionError:
-        raise NotationSyntaxError("groups or blocks are nested too deeply", 1, 1, caret_context(text, 1, 1)) from None
+    return _Builder(text).architecture(parse_tree(text))
 
 
 @dataclass(frozen=True)
@@ -62,6 +56,10 @@ class _Builder:
         self.blocks: dict[str, _Definition] = {}
         self.env: dict[str, ir.Expr] = {}  # block parameters → the arguments of the current use
         self.symbols: set[str] = set()
+        self.depth = 0  # groups, branches and blocks open around the unit being built
+        # A block's body depends only on its arguments: built once per use signature,
+        # with the rows it counts (blocks of blocks would otherwise grow exponentially).
+        self.expanded: dict[tuple[str, tuple[ir.Expr, ...]], tuple[tuple[ir.Node, ...], int]] = {}
 
     # -------------------------------------------------------------- structure
 
@@ -83,7 +81,7 @@ class _Builder:
 
     def _input(self, tree: Tree[Token]) -> ir.Input:
         channels, height, width = (self._expr(child) for child in tree.children[1:])
-        return ir.Input(channels, height, width)
+        return ir.Input(channels, height, width, self._span(tree))
 
     def _define(self, tree: Tree[Token]) -> None:
         name_token = tree.children[1]
@@ -109,18 +107,28 @@ class _Builder:
                 raise self._syntax(use, self._unknown_block(used))
         self.blocks[name] = _Definition(name, params, body)
 
-    def _item(self, tree: Tree[Token]) -> Iterator[ir.Node]:
+    def _item(self, tree: Tree[Token]) -> tuple[ir.Node, ...]:
         unit = tree.children[0]
         assert isinstance(unit, Tree)
-        times = 1
-        if len(tree.children) > 1:
-            repeat = tree.children[1]
-            assert isinstance(repeat, Tree)
-            times = self._constant(repeat.children[0], "a repetition count")
-            if times < 1:
-                raise self._syntax(repeat, "a repetition count must be at least 1")
-        for _ in range(times):
-            yield from self._unit(unit)
+        if len(tree.children) == 1:
+            return self._unit(unit)
+        repeat = tree.children[1]
+        assert isinstance(repeat, Tree)
+        times = self._constant(repeat.children[0], "a repetition count")
+        if times < 1:
+            raise self._syntax(repeat, "a repetition count must be at least 1")
+        # Build one copy, then count all of them before repeating it: the IR is frozen,
+        # so the copies share their nodes. An empty copy counts one, so ()x10¹² is refused.
+        before = self.count
+        once = self._unit(unit)
+        rows = max(self.count - before, 1)
+        self._count(repeat, before + rows * times)
+        return once * times
+
+    def _count(self, where: Tree[Token], count: int) -> None:
+        if count > MAX_LAYERS:
+            raise self._syntax(where, f"the network would have more than {MAX_LAYERS:,} layers")
+        self.count = count
 
     def _sequence(self, body: Tree[Token]) -> tuple[ir.Node, ...]:
         nodes: list[ir.Node] = []
@@ -129,22 +137,22 @@ class _Builder:
                 nodes.extend(self._item(item))
         return tuple(nodes)
 
-    def _unit(self, tree: Tree[Token]) -> Iterator[ir.Node]:
-        if tree.data == "group":  # a group only repeats; it adds no level to the paths
-            body = tree.children[0]
-            assert isinstance(body, Tree)
-            yield from self._sequence(body)
-            return
-        if tree.data == "branch":
-            yield self._branch(tree)
-            return
-        if tree.data == "block_use":
-            yield self._block_use(tree)
-            return
-        self.count += 1
-        if self.count > MAX_LAYERS:
-            raise self._syntax(tree, f"more than {MAX_LAYERS:,} layers")
-        yield _LAYER_BUILDERS[tree.data](self, tree)
+    def _unit(self, tree: Tree[Token]) -> tuple[ir.Node, ...]:
+        if tree.data not in ("group", "branch", "block_use"):
+            self._count(tree, self.count + 1)
+            return (_LAYER_BUILDERS[tree.data](self, tree),)
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self._syntax(tree, f"groups, branches and blocks are nested more than {MAX_NESTING} deep")
+        try:
+            if tree.data == "group":  # a group only repeats; it adds no level to the paths
+                body = tree.children[0]
+                assert isinstance(body, Tree)
+                return self._sequence(body)
+            self._count(tree, self.count + 1)  # the merge row, or the block's own level
+            return (self._branch(tree) if tree.data == "branch" else self._block_use(tree),)
+        finally:
+            self.depth -= 1
 
     def _branch(self, tree: Tree[Token]) -> ir.Branch:
         op = str(tree.children[0]).lower()
@@ -167,12 +175,19 @@ class _Builder:
         if len(args) != len(definition.params):
             wanted = f"({', '.join(definition.params)})" if definition.params else "no arguments"
             raise self._syntax(tree, f"block {name!r} takes {wanted}, but is given {len(args)} argument(s)")
-        outer = self.env
-        self.env = dict(zip(definition.params, args, strict=True))
-        try:
-            body = self._sequence(definition.body)
-        finally:
-            self.env = outer
+        signature = (name, tuple(args))
+        known = self.expanded.get(signature)
+        if known is None:
+            outer, before = self.env, self.count
+            self.env = dict(zip(definition.params, args, strict=True))
+            try:
+                body = self._sequence(definition.body)
+            finally:
+                self.env = outer
+            self.expanded[signature] = known = (body, self.count - before)
+        else:
+            self._count(tree, self.count + known[1])
+        body = known[0]
         span = self._span(tree)
         if args:  # show the arguments the block was called with: basic(c, 2) → basic(128, 2)
             shown = ", ".join(ir.expr_text(arg) for arg in args)
@@ -306,10 +321,10 @@ class _Builder:
     def _expr(self, node: Token | Tree[Token]) -> ir.Expr:
         assert isinstance(node, Tree)
         if node.data == "number":
-            value = int(str(node.children[0]))
-            if value > MAX_LITERAL:
-                raise self._syntax(node, f"the number {value} is larger than {MAX_LITERAL:,}")
-            return ir.Num(value)
+            digits = str(node.children[0]).lstrip("0") or "0"
+            if len(digits) > len(str(MAX_LITERAL)) or int(digits) > MAX_LITERAL:  # digits first: int() is quadratic
+                raise self._syntax(node, f"the number {shorten_literal(digits)} is larger than {MAX_LITERAL:,}")
+            return ir.Num(int(digits))
         if node.data == "symbol":
             name = str(node.children[0])
             if name in self.env:
@@ -317,9 +332,27 @@ class _Builder:
             self.symbols.add(name)
             return ir.Sym(name)
         if node.data == "brace":
+            self._check_size(node)
             return self._expr(node.children[0])
         left, right = (self._expr(child) for child in node.children)
         return ir.BinOp(_OPERATORS[str(node.data)], left, right)
+
+    def _check_size(self, brace: Tree[Token]) -> None:
+        """Refuse a {…} expression too large to compute with, before any recursion into it."""
+        operators, deepest = 0, 0
+        stack = [(brace.children[0], 0)]
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, Tree) and node.data in _OPERATORS:
+                operators += 1
+                deepest = max(deepest, depth + 1)
+                stack.extend((child, depth + 1) for child in node.children)
+        if operators > MAX_EXPRESSION_OPERATORS:
+            reason = f"has {operators:,} operators; at most {MAX_EXPRESSION_OPERATORS}"
+            raise self._syntax(brace, f"a {{…}} expression {reason}")
+        if deepest > MAX_EXPRESSION_DEPTH:
+            reason = f"nests {deepest} operators deep; at most {MAX_EXPRESSION_DEPTH}"
+            raise self._syntax(brace, f"a {{…}} expression {reason}")
 
     def _constant(self, node: Token | Tree[Token], what: str) -> int:
         expr = self._expr(node)

@@ -1,7 +1,11 @@
-"""The command line: ``symcnn report``, ``symcnn compare`` and ``symcnn zoo``.
+"""The command line: ``symcnn report``, ``check``, ``sweep``, ``solve``, ``compare`` and ``zoo``.
 
 The only module that prints or exits. Bad input gives a one-paragraph message
-on stderr and exit code 2, never a traceback.
+on stderr and exit code 2, never a traceback; anything else that goes wrong is
+a bug in symcnn, reported as such with exit code 3 (1 stays "the claim does not
+hold"). Each subcommand imports what it needs when it runs: ``--help`` and
+``check`` never load the notation's parser, and a report whose values are all
+numbers never loads sympy.
 """
 
 from __future__ import annotations
@@ -11,15 +15,29 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import ir, zoo
-from .errors import SymcnnError
-from .network import Network, parse
+from .errors import SymcnnError, shorten_literal
 from .rules import CONVENTIONS
+
+if TYPE_CHECKING:
+    from .network import Network
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)$")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")  # ASCII only: int() would also read ٣ and ²
 MAX_FILE_BYTES = 1_000_000
+
+
+def _whole_number(text: str) -> int:
+    """An option's whole number, read without int()'s leniency (Unicode digits, 5,000-digit strings)."""
+    stripped = text.strip()
+    if _WHOLE_NUMBER.fullmatch(stripped) is None:
+        raise argparse.ArgumentTypeError(f"{shorten_literal(stripped)!r} is not a whole number")
+    return int(stripped)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,13 +55,15 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     report = commands.add_parser("report", help="per-layer table and totals of a network")
     report.add_argument("arch", help="a zoo name, a text in the notation, @FILE, or - for stdin")
-    report.add_argument("--n", type=int, help="the input size n (shorthand for --set n=N)")
+    report.add_argument("--n", type=_whole_number, help="the input size n (shorthand for --set n=N)")
     report.add_argument(
         "--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help="give a symbol a value"
     )
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument(
-        "--depth", type=int, help="fold blocks and branches below this depth into one row each (like torchinfo's depth)"
+        "--depth",
+        type=_whole_number,
+        help="fold blocks and branches below this depth into one row each (like torchinfo's depth)",
     )
     report.add_argument(
         "--convention",
@@ -56,7 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="totals under every counting convention (symcnn, fvcore, torchinfo …) and the terms they part on",
     )
     compare.add_argument("arch", help="a zoo name, a text in the notation, @FILE, or - for stdin")
-    compare.add_argument("--n", type=int, help="the input size n (shorthand for --set n=N)")
+    compare.add_argument("--n", type=_whole_number, help="the input size n (shorthand for --set n=N)")
     compare.add_argument(
         "--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE", help="give a symbol a value"
     )
@@ -84,7 +104,7 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     check = commands.add_parser("check", help="check a hand calculation; with --arch, what it equals in a network")
     check.add_argument("expr", help="arithmetic as people write it: '128x3x3x256 + 256 = 295,168', '138M', '2^10'")
     check.add_argument("--arch", help=ARCH_HELP)
-    check.add_argument("--n", type=int, help="the input size n (default 224 when the network's n is free)")
+    check.add_argument("--n", type=_whole_number, help="the input size n (default 224 when the network's n is free)")
     check.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--convention", default="symcnn", metavar="NAME", help="the counting convention of --arch")
 
@@ -97,7 +117,7 @@ def _add_sweep(commands: argparse._SubParsersAction[_Parser]) -> None:
     sweep.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
     sweep.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
     sweep.add_argument("--plot", metavar="FILE.png", help="also draw the totals against the size (needs matplotlib)")
-    sweep.add_argument("--batch", type=int, default=1, help="the batch for memory (default 1)")
+    sweep.add_argument("--batch", type=_whole_number, default=1, help="the batch for memory (default 1)")
     sweep.add_argument("--dtype", default="float32", help="the bytes per value for memory (default float32)")
     sweep.add_argument("--convention", default="symcnn", metavar="NAME")
 
@@ -106,7 +126,7 @@ def _add_solve(commands: argparse._SubParsersAction[_Parser]) -> None:
     solve = commands.add_parser("solve", help="the largest (or smallest) n for which a condition holds")
     solve.add_argument("arch", help=ARCH_HELP)
     solve.add_argument("condition", help="e.g. 'macs <= 20e9' or 'memory(batch=32, dtype=float16) <= 8GiB'")
-    solve.add_argument("--step", type=int, default=32, help="n is a multiple of this (default 32)")
+    solve.add_argument("--step", type=_whole_number, default=32, help="n is a multiple of this (default 32)")
     solve.add_argument("--symbol", default="n", help="the symbol solved for (default n)")
     solve.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
     solve.add_argument("--convention", default="symcnn", metavar="NAME")
@@ -132,19 +152,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: str | tuple[str, int] = commands[args.command](args)
     except SymcnnError as error:
         print(f"symcnn: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except SystemExit as done:  # argparse's --help and --version: they print, then exit 0
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        print("symcnn: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the one boundary: a bug must not look like bad input
+        print(
+            f"symcnn: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in symcnn, not in your input; please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
     output, code = result if isinstance(result, tuple) else (result, 0)
     print(output, end="" if output.endswith("\n") else "\n")
     return code
 
 
 def _report(args: argparse.Namespace) -> str:
-    values = _values(args.assignments)
-    if args.n is not None:
-        values["n"] = args.n
-    network = parse(_read_arch(args.arch), convention=args.convention)
-    if values:
-        network = network.at(**values)
+    network = _network(args)
     if args.document:
         if args.format != "latex":
             raise SymcnnError("--document goes with --format latex")
@@ -155,7 +182,6 @@ def _report(args: argparse.Namespace) -> str:
 def _check(args: argparse.Namespace) -> tuple[str, int]:
     """Exit 0 when the claim holds (or there is none), 1 when it does not."""
     from .arithmetic import parse_claim
-    from .compare import matching
     from .render.check import report
 
     claim = parse_claim(args.expr)
@@ -167,6 +193,8 @@ def _check(args: argparse.Namespace) -> tuple[str, int]:
             network = network.at(n=224)
             notes.append("(n = 224 by default; --n to change it)")
         if not network.symbols:
+            from .compare import matching
+
             for amount in (claim.left, claim.right):
                 if amount is not None and amount.value.denominator == 1:
                     found = matching(int(amount.value), network)
@@ -177,13 +205,17 @@ def _check(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _network(args: argparse.Namespace) -> Network:
-    """The network of ``args.arch`` with ``--set`` values and ``--n`` (when it is a single size)."""
+    """The network of ``args.arch`` with ``--set`` values and ``--n`` (when it is a single size).
+
+    Analysed once, at the values: a numeric report never builds a symbolic one first.
+    """
+    from .network import parse
+
     values = _values(args.assignments)
     n = getattr(args, "n", None)
     if isinstance(n, int):
         values["n"] = n
-    network = parse(_read_arch(args.arch), convention=getattr(args, "convention", "symcnn"))
-    return network.at(**values) if values else network
+    return parse(_read_arch(args.arch), convention=getattr(args, "convention", "symcnn"), **values)
 
 
 def _sweep(args: argparse.Namespace) -> str:
@@ -218,7 +250,9 @@ def _solve(args: argparse.Namespace) -> str:
 
 
 def _compare(args: argparse.Namespace) -> str:
+    from . import ir, zoo
     from .compare import compare
+    from .network import parse
     from .render.compare import text
 
     values = _values(args.assignments)
@@ -249,8 +283,9 @@ def _values(assignments: list[str]) -> dict[str, int]:
     values: dict[str, int] = {}
     for assignment in assignments:
         match = _ASSIGNMENT.match(assignment.replace(" ", ""))
-        if match is None:
-            raise SymcnnError(f"--set takes NAME=VALUE with a whole number, e.g. --set k=10, not {assignment!r}")
+        if match is None or len(match.group(2)) > 19:
+            shown = shorten_literal(assignment)
+            raise SymcnnError(f"--set takes NAME=VALUE with a whole number, e.g. --set k=10, not {shown!r}")
         values[match.group(1)] = int(match.group(2))
     return values
 
@@ -273,6 +308,8 @@ def _zoo_command(args: argparse.Namespace) -> str:
 
 
 def _zoo(name: str | None) -> str:
+    from . import zoo
+
     if name is not None:
         return zoo.text(name)
     width = max(len(entry) for entry in zoo.names())

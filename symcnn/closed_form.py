@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from math import lcm
-
-import sympy
+from math import comb, lcm
+from typing import TYPE_CHECKING
 
 from .dims import ATOM_KEYS
+from .errors import SymcnnError
+from .limits import MAX_EXPANDED_TERMS
 from .values import Value, as_expr, symbol
+
+if TYPE_CHECKING:
+    import sympy
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class ClosedForm:
 def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
     """(s, r, S) when ``atom`` is ⌊(s + r)/S⌋ with 0 ≤ r < S, else None.
 
+    >>> import sympy
     >>> floor_key(sympy.floor((symbol("n") + 3) / 32))
     ('n', 3, 32)
     >>> floor_key(sympy.floor(symbol("n") * symbol("k") / 2)) is None
@@ -66,6 +71,8 @@ def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
     known = ATOM_KEYS.get(atom)
     if known is not None:
         return known
+    import sympy
+
     argument = as_expr(atom.args[0])
     if len(argument.free_symbols) != 1:
         return None
@@ -85,13 +92,21 @@ def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
 def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> ClosedForm:
     """The closed forms of ``total`` (a sum over layers of a network).
 
+    >>> import sympy
     >>> n = symbol("n")
     >>> form = closed_form(2097152 * sympy.floor(n / 32) ** 2 + 35597096, {"n": 32})
     >>> form.polynomial, form.assumption, form.domain
     (2048*n**2 + 35597096, 'n a multiple of 32', 'n ≥ 32')
     """
-    if isinstance(total, int) or not isinstance(total, sympy.Expr):
+    if isinstance(total, int):
         return ClosedForm(total, total, {}, dict(smallest_valid))
+    import sympy
+
+    if not _expanded(total) and expanded_terms(total) > MAX_EXPANDED_TERMS:
+        raise SymcnnError(
+            f"the closed form would have more than {MAX_EXPANDED_TERMS:,} terms once multiplied out; "
+            "give some symbols a value (--set NAME=VALUE)"
+        )
     atoms = {atom: key for atom in total.atoms(sympy.floor) if (key := floor_key(atom)) is not None}
     multiple_of: dict[str, int] = {}
     for name, _, divisor in sorted(atoms.values()):
@@ -106,6 +121,31 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
     return ClosedForm(general, polynomial, multiple_of, dict(smallest_valid))
 
 
+def expanded_terms(expr: sympy.Expr) -> int:
+    """How many terms ``expr`` can have once multiplied out: an upper bound, found without expanding.
+
+    >>> a, b, c = symbol("a"), symbol("b"), symbol("c")
+    >>> expanded_terms((a + b + 1) * (a + c)), expanded_terms((a + b) ** 3 + c)
+    (6, 5)
+    """
+    import sympy
+
+    if isinstance(expr, sympy.Add):
+        return sum(expanded_terms(as_expr(term)) for term in expr.args)
+    if isinstance(expr, sympy.Mul):
+        count = 1
+        for factor in expr.args:
+            count *= expanded_terms(as_expr(factor))
+            if count > MAX_EXPANDED_TERMS:  # stop multiplying before the numbers grow
+                return count
+        return count
+    if isinstance(expr, sympy.Pow) and isinstance(expr.exp, sympy.Integer) and expr.exp > 1:
+        base = expanded_terms(as_expr(expr.base))
+        power = min(int(expr.exp), MAX_EXPANDED_TERMS)
+        return comb(base + power - 1, power) if base <= MAX_EXPANDED_TERMS else base
+    return 1
+
+
 def _expanded(expr: sympy.Expr) -> bool:
     """Whether ``expr`` is already a sum of monomials (no sum inside a product or a power).
 
@@ -113,6 +153,8 @@ def _expanded(expr: sympy.Expr) -> bool:
     >>> _expanded(3 * n**2 + 5), _expanded(3 * (n + 1) ** 2)
     (True, False)
     """
+    import sympy
+
     for term in sympy.Add.make_args(expr):
         for factor in sympy.Mul.make_args(term):
             base = factor.base if isinstance(factor, sympy.Pow) else factor

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-
-import sympy
+from typing import TYPE_CHECKING, TypeAlias
 
 from .values import Value, as_expr, floor_div, symbol
+
+if TYPE_CHECKING:
+    import sympy
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
     if divisor == 1:
         return as_expr(symbol(name) + remainder)
+    import sympy
+
     # evaluate=False: sympy's floor() would spend ~14 ms proving what is known here,
     # that ⌊(n + r)/S⌋ with 0 ≤ r < S < ∞ and S > 1 does not simplify.
     atom = as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor), evaluate=False))
@@ -89,7 +93,7 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
 ATOM_KEYS: dict[sympy.Expr, tuple[str, int, int]] = {}
 
 
-Size = int | FloorSize | sympy.Expr
+Size: TypeAlias = "int | FloorSize | sympy.Expr"
 
 
 def step(size: Size, shift: Value, divisor: Value) -> Size:

@@ -54,8 +54,8 @@ def caret_context(text: str, line: int, column: int) -> str:
     fc-x
        ^
     """
-    lines = text.splitlines() or [""]
-    source = lines[min(max(line, 1), len(lines)) - 1]
+    lines = text.split("\n")  # as the parsers count lines: \r, \f or \u2028 do not end one
+    source = lines[min(max(line, 1), len(lines)) - 1].rstrip("\r")
     offset = max(column - 1, 0)
     if len(source) > _CONTEXT_WIDTH:  # show a window around the column, not a huge line
         start = max(0, offset - _CONTEXT_WIDTH // 2)
@@ -67,3 +67,22 @@ def caret_context(text: str, line: int, column: int) -> str:
 
 
 _CONTEXT_WIDTH = 80
+
+
+def shorten_literal(text: str, keep: int = 4) -> str:
+    """``text`` for a message: whole when short, else its ends and its length.
+
+    >>> shorten_literal("295,168")
+    '295,168'
+    >>> shorten_literal("1" * 4301)
+    '1111…1111 (4,301 digits)'
+    >>> shorten_literal("2^" * 30 + "2")
+    '2^2^…^2^2 (61 characters)'
+    """
+    if len(text) <= _SHORT_LITERAL:
+        return text
+    unit = "digits" if text.isascii() and text.isdigit() else "characters"
+    return f"{text[:keep]}…{text[-keep:]} ({len(text):,} {unit})"
+
+
+_SHORT_LITERAL = 40

@@ -80,7 +80,7 @@ class Conv:
     dilation: Pair
     groups: Expr | None  # None: 1, or the channels in when depthwise
     bias: bool
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
     @property
     def depthwise(self) -> bool:
@@ -97,7 +97,7 @@ class Pool:
     padding: Pair
     dilation: Pair
     ceil_mode: bool
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class AdaptivePool:
 
     mode: Literal["max", "avg"]
     output: Pair
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Linear:
 
     out_features: Expr
     bias: bool
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class BatchNorm:
 
     affine: bool
     track_running_stats: bool
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
@@ -137,28 +137,28 @@ class Elementwise:
 
     op: str
     options: tuple[tuple[str, str], ...]
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
 class Flatten:
     """C×H×W to C·H·W."""
 
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
 class ChannelNorm:
     """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d)."""
 
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
 class LayerScale:
     """One learnable factor per channel (ConvNeXt's layer scale)."""
 
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten
@@ -171,7 +171,7 @@ class Branch:
 
     op: Literal["res", "cat", "mul"]
     arms: tuple[tuple[Node, ...], ...]
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class Block:
     name: str
     args: tuple[Expr, ...]
     body: tuple[Node, ...]
-    span: Span
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
 Node = Layer | Branch | Block
@@ -189,11 +189,12 @@ Node = Layer | Branch | Block
 
 @dataclass(frozen=True)
 class Input:
-    """The input shape, channels first."""
+    """The input shape, channels first; ``span`` is where the text says it (None: the default)."""
 
     channels: Expr
     height: Expr
     width: Expr
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 DEFAULT_INPUT = Input(Num(3), Sym("n"), Sym("n"))

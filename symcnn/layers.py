@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
-
 from . import ir
 from .dims import FloorSize, Size, size_expr, step
-from .errors import LayerError, SizeError, SymcnnError
+from .errors import LayerError, SizeError, SymcnnError, shorten_literal
+from .limits import MAX_DIVISOR, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
 from .rules import Geometry
 from .values import Value, as_expr, as_int, evaluate, product
 
@@ -62,11 +61,11 @@ class LayerRules:
 
     # ---------------------------------------------------------------- values
 
-    def input_size(self, expr: ir.Expr) -> Size:
+    def input_size(self, expr: ir.Expr, where: str) -> Size:
         if isinstance(expr, ir.Sym) and expr.name not in self.values:
             self.smallest_valid.setdefault(expr.name, 1)
             return FloorSize(expr.name, 0, 1)
-        return self.positive(expr, "input", "the input size")
+        return self.positive(expr, where, "the input size")
 
     def positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
         try:
@@ -83,10 +82,27 @@ class LayerRules:
             if size < 1:
                 raise SizeError(where, f"the output {what} would be {size} at {self._at()}; it must be at least 1")
         elif isinstance(size, FloorSize):
+            if size.divisor > MAX_DIVISOR or size.smallest_valid > MAX_SYMBOL_VALUE:
+                raise SizeError(
+                    where,
+                    f"the output {what} is {size}, at least 1 only for {size.symbol} ≥ "
+                    f"{shorten_literal(str(size.smallest_valid))}: beyond the largest input size {MAX_SYMBOL_VALUE:,}"
+                    if size.divisor <= MAX_DIVISOR
+                    else f"the strides so far multiply to more than {MAX_DIVISOR:.0e}; no input size up to "
+                    f"{MAX_SYMBOL_VALUE:,} gives an output {what} that depends on it",
+                )
             known = self.smallest_valid.get(size.symbol, 1)
             if known is not None:
                 self.smallest_valid[size.symbol] = max(known, size.smallest_valid)
         else:
+            import sympy
+
+            if len(size.atoms(sympy.floor)) > MAX_SYMBOLIC_FLOORS:  # each step nests one more: sympy slows down
+                raise LayerError(
+                    where,
+                    f"the output {what} nests more than {MAX_SYMBOLIC_FLOORS} floors of symbolic strides or kernels; "
+                    "give their symbols a value (--set NAME=VALUE)",
+                )
             for name in sorted(str(s) for s in size.free_symbols):
                 if name in self.smallest_valid:
                     self.smallest_valid[name] = None
@@ -210,4 +226,6 @@ def _lrn_window(layer: ir.Elementwise) -> tuple[Value, ...]:
 def _exact_div(numerator: Value, denominator: Value) -> Value:
     if isinstance(numerator, int) and isinstance(denominator, int):
         return numerator // denominator
+    import sympy
+
     return as_expr(sympy.Integer(numerator) / denominator if isinstance(numerator, int) else numerator / denominator)

@@ -16,8 +16,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import NotationSyntaxError, caret_context
-
-MAX_TEXT_CHARS = 1_000_000
+from .limits import MAX_TEXT_CHARS
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .arithmetic import parse_claim
-from .errors import SymcnnError
+from .arithmetic import check_ascii_digits, error_at, parse_claim
+from .errors import SymcnnError, shorten_literal
 from .evaluate import compile_form
 from .network import Network
 
-MAX_SIZES = 100_000
+MAX_SIZES = 10_000  # a table of more rows is read by no one; 10,000 sizes print in well under 1 s
 MAX_SIZE = 10**9
+MAX_BATCH = 10**6
+MAX_CONDITION_CHARS = 600  # a bound of up to 500 characters and memory(batch=…, dtype=…)
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
@@ -53,16 +55,22 @@ def parse_range(text: str) -> list[int]:
     >>> parse_range("32:128:32"), parse_range("224")
     ([32, 64, 96, 128], [224])
     """
-    match = re.fullmatch(r"\s*(\d+)\s*(?::\s*(\d+)\s*(?::\s*(\d+)\s*)?)?", text)
+    check_ascii_digits(text)
+    match = re.fullmatch(r"\s*([0-9]+)\s*(?::\s*([0-9]+)\s*(?::\s*([0-9]+)\s*)?)?", text, re.ASCII)
     if match is None:
-        raise SymcnnError(f"a range is START:STOP:STEP, e.g. 32:512:32, not {text!r}")
+        raise SymcnnError(f"a range is START:STOP:STEP, e.g. 32:512:32, not {shorten_literal(text)!r}")
+    for index, digits in enumerate(match.groups()):
+        if digits is not None and len(digits.lstrip("0")) > len(str(MAX_SIZE)):  # digits first: int() is quadratic
+            raise error_at(text, match.start(index + 1), f"{shorten_literal(digits)} is larger than {MAX_SIZE:,}")
     start = int(match.group(1))
     stop = int(match.group(2) or start)
     step = int(match.group(3) or 1)
     if step < 1 or start < 1 or stop < start:
-        raise SymcnnError(f"the range {text!r} is empty: START ≤ STOP, both ≥ 1, STEP ≥ 1")
+        raise SymcnnError(f"the range {shorten_literal(text.strip())!r} is empty: START ≤ STOP, both ≥ 1, STEP ≥ 1")
     if stop > MAX_SIZE or (stop - start) // step + 1 > MAX_SIZES:
-        raise SymcnnError(f"the range {text!r} is too large: at most {MAX_SIZES:,} sizes up to {MAX_SIZE:,}")
+        raise SymcnnError(
+            f"the range {shorten_literal(text.strip())!r} is too large: at most {MAX_SIZES:,} sizes up to {MAX_SIZE:,}"
+        )
     return list(range(start, stop + 1, step))
 
 
@@ -105,36 +113,56 @@ def parse_condition(text: str) -> Condition:
     >>> parse_condition("memory(batch=32, dtype=float16) <= 8GiB")
     Condition(quantity='memory', op='<=', bound=Fraction(8589934592, 1), memory=Memory(batch=32, dtype='float16'))
     """
+    if len(text) > MAX_CONDITION_CHARS:
+        raise error_at(
+            text,
+            MAX_CONDITION_CHARS,
+            f"the condition {shorten_literal(text)} is longer than {MAX_CONDITION_CHARS} characters",
+        )
+    check_ascii_digits(text)
     match = _CONDITION.match(text)
     if match is None:
         raise SymcnnError(
             f"a condition is QUANTITY OP VALUE with QUANTITY params, activations, macs, flops or "
             f"memory(batch=…, dtype=…) and OP <=, <, >=, >; e.g. 'macs <= 20e9', not {text!r}"
         )
-    options = _options(match.group("options") or "", match.group("quantity"))
-    claim = parse_claim(match.group("bound"))
+    options = _options(text, match)
+    claim = parse_claim(match.group("bound"), within=text, at=match.start("bound"))
     if claim.right is not None:
-        raise SymcnnError("the value of a condition is one amount, without = or ~=")
+        raise error_at(text, match.start("bound"), "the value of a condition is one amount, without = or ~=")
     op = {"≤": "<=", "≥": ">="}.get(match.group("op"), match.group("op"))
     return Condition(match.group("quantity"), op, claim.left.value, options)
 
 
-def _options(text: str, quantity: str) -> Memory:
+def _options(condition: str, match: re.Match[str]) -> Memory:
+    """``batch=N, dtype=NAME`` of ``memory(…)``; errors point into ``condition``."""
+    text, quantity = match.group("options") or "", match.group("quantity")
     if text.strip() and quantity != "memory":
-        raise SymcnnError(f"only memory takes options, not {quantity}")
-    given: dict[str, str] = {}
-    for part in filter(None, (piece.strip() for piece in text.split(","))):
-        name, _, value = (piece.strip() for piece in part.partition("="))
+        raise error_at(condition, match.start("options"), f"only memory takes options, not {quantity}")
+    given: dict[str, tuple[str, int]] = {}
+    for piece in re.finditer(r"[^,]+", text):
+        part = piece.group().strip()
+        if not part:
+            continue
+        at = match.start("options") + piece.start() + len(piece.group()) - len(piece.group().lstrip())
+        name, _, rest = part.partition("=")
+        name, value = name.strip(), rest.strip()
         if name not in ("batch", "dtype") or not value:
-            raise SymcnnError(f"memory takes batch=N and dtype=NAME, not {part!r}")
-        given[name] = value
-    dtype = given.get("dtype", "float32")
+            raise error_at(condition, at, f"memory takes batch=N and dtype=NAME, not {part!r}")
+        given[name] = (value, at + part.index("=") + 1 + len(rest) - len(rest.lstrip()))
+    dtype, at = given.get("dtype", ("float32", 0))
     if dtype not in DTYPE_BYTES:
-        raise SymcnnError(f"unknown dtype {dtype!r}; one of {', '.join(DTYPE_BYTES)}")
-    batch_text = given.get("batch", "1")
-    if not batch_text.isdigit() or not 1 <= int(batch_text) <= 10**6:
-        raise SymcnnError(f"batch must be a whole number from 1 to 1,000,000, not {batch_text!r}")
-    return Memory(int(batch_text), dtype)
+        raise error_at(condition, at, f"unknown dtype {dtype!r}; one of {', '.join(DTYPE_BYTES)}")
+    batch, at = given.get("batch", ("1", 0))
+    # ASCII digits only (isdigit() takes ², which int() refuses), counted before int()
+    if (
+        not re.fullmatch(r"[0-9]+", batch)
+        or len(batch.lstrip("0")) > len(str(MAX_BATCH))
+        or not 1 <= int(batch) <= MAX_BATCH
+    ):
+        reason = f"batch must be a whole number from 1 to {MAX_BATCH:,}, not {shorten_literal(batch)!r}"
+        raise error_at(condition, at, reason)
+    return Memory(int(batch), dtype)
 
 
 @dataclass(frozen=True)
@@ -165,8 +193,8 @@ def solve(net: Network, condition: Condition, step: int = 32, symbol: str = "n",
     >>> solution.n, solution.value, solution.edge, solution.edge_value  # 2048·n² + 35,597,096 at 256 and 288
     (256, 169814824, 288, 205466408)
     """
-    if step < 1:
-        raise SymcnnError("the step must be at least 1")
+    if not 1 <= step <= limit:
+        raise SymcnnError(f"the step must be from 1 to {limit:,}")
     if net.symbols != (symbol,):
         raise SymcnnError(f"solve needs {symbol} as the only free symbol; the free symbols are {net.symbols}")
     value = _evaluator(net, condition, symbol)

@@ -45,7 +45,8 @@ def test_sweep_json_is_exact() -> None:
 
 
 def test_sweep_plot(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: F401  (the test extra has it; a missing one must fail, not skip)
+
     path = tmp_path / "vgg16.png"
     result = run("sweep", "vgg16", "--n", "32:512:32", "--plot", str(path))
     assert result.returncode == 0, result.stderr

@@ -27,9 +27,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import pytest
-
-pytest.importorskip("torch")
-
 import torch
 from torch import nn
 
@@ -70,7 +67,8 @@ def _quiet() -> contextlib.AbstractContextManager[object]:
 
 
 def run_fvcore(model: nn.Module, x: torch.Tensor) -> Reported:
-    nn_ = pytest.importorskip("fvcore.nn", reason="fvcore is not installed (test extra)")
+    import fvcore.nn as nn_
+
     analyses = []
     for analysis in (nn_.FlopCountAnalysis, nn_.ActivationCountAnalysis):
         counter = analysis(model, x)
@@ -83,14 +81,16 @@ def run_fvcore(model: nn.Module, x: torch.Tensor) -> Reported:
 
 
 def run_torchinfo(model: nn.Module, x: torch.Tensor) -> Reported:
-    torchinfo = pytest.importorskip("torchinfo", reason="torchinfo is not installed (test extra)")
+    import torchinfo
+
     stats = torchinfo.summary(model, input_size=tuple(x.shape), device=x.device, verbose=0)
     return Reported(stats.total_mult_adds, stats.total_params, (stats.total_output_bytes, stats.total_param_bytes))
 
 
 def _ptflops(backend: str) -> Callable[[nn.Module, torch.Tensor], Reported]:
     def run(model: nn.Module, x: torch.Tensor) -> Reported:
-        ptflops = pytest.importorskip("ptflops", reason="ptflops is not installed (test extra)")
+        import ptflops
+
         with _quiet():
             macs, params = ptflops.get_model_complexity_info(
                 model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False, backend=backend
@@ -102,7 +102,8 @@ def _ptflops(backend: str) -> Callable[[nn.Module, torch.Tensor], Reported]:
 
 
 def run_thop(model: nn.Module, x: torch.Tensor) -> Reported:
-    thop = pytest.importorskip("thop", reason="thop is not installed (test extra)")
+    import thop
+
     with _quiet():
         macs, params = thop.profile(model, (x,), verbose=False)
     return Reported(_whole(macs), _whole(params))
@@ -240,14 +241,16 @@ def test_meta_device_matches_cpu(convention: str) -> None:
 
 
 def test_fvcore_cannot_trace_on_meta() -> None:
-    pytest.importorskip("fvcore.nn", reason="fvcore is not installed (test extra)")
+    import fvcore.nn  # noqa: F401
+
     with pytest.raises((TypeError, RuntimeError)):
         run("fvcore", symcnn.parse("lenet5", n=32), "meta")
 
 
 def test_ptflops_default_backend_on_meta_counts_fc_twice() -> None:
     """On meta, F.linear decomposes through the torch.addmm that ptflops patches: fc weights count twice."""
-    pytest.importorskip("ptflops", reason="ptflops is not installed (test extra)")
+    import ptflops  # noqa: F401
+
     net = symcnn.parse("vgg16", n=224)
     fc_weights = sum(layer.weights for layer in net.layers if layer.kind == "fc")
     assert run("ptflops", net, "meta").count == run("ptflops", net, "cpu").count + fc_weights
@@ -259,7 +262,8 @@ def test_thop_adaptive_average_pool_is_float_arithmetic() -> None:
     The convention keeps the exact value, in + out; where the float product falls
     just below it (an 8×8 map pooled to 7×7: vgg16 at n = 256 … 287), thop gives one less.
     """
-    pytest.importorskip("thop", reason="thop is not installed (test extra)")
+    import thop  # noqa: F401
+
     net = symcnn.parse("vgg16", n=256)
     pool = next(layer for layer in net.layers if layer.geometry.op == "adaptiveavgpool")
     assert pool.geometry.input == (512, 8, 8) and pool.output == (512, 7, 7)

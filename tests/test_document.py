@@ -138,7 +138,8 @@ def test_resnet18_nested(tmp_path: Path) -> None:
 
 def odd_torch_layers() -> list[tuple[object, tuple[int, ...], tuple[int, ...]]]:
     """The odd text's layers as torch builds them, each with its input and output shape (C, H, W) at n = 31."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     nn = torch.nn
     modules = [
         nn.Conv2d(3, 32, 3, stride=2, padding=1),
@@ -160,7 +161,8 @@ def odd_torch_layers() -> list[tuple[object, tuple[int, ...], tuple[int, ...]]]:
 
 
 def test_odd_options(tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
+    import torch
+
     layers = odd_torch_layers()
     pages, text = compile_pdf(symcnn.parse(ODD, n=ODD_N).latex(document=True), tmp_path)
     assert pages >= 1

@@ -106,7 +106,9 @@ def test_symbol_values_are_bounded(value: int) -> None:
 def test_limits() -> None:
     assert "more than 100,000 layers" in str(_error("conv3-8x100000000"))
     assert "more than 100,000 layers" in str(_error("(conv3-8x1000)x1000"))
-    assert "nested too deeply" in str(_error("(" * 5000 + "relu" + ")" * 5000))
+    nested = _error("(" * 5000 + "relu" + ")" * 5000)
+    assert "nested more than 60 deep" in str(nested)
+    assert isinstance(nested, symcnn.NotationSyntaxError) and (nested.line, nested.column) == (1, 61)
     assert "larger than" in str(_error("fc99999999999999"))
     assert "reaches" in str(_error("fc{k*k*k*k*k*k*k*k}", k=10**11))
     assert "longer than" in str(_error("relu " * 300_000))

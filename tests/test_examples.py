@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import symcnn
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -65,7 +63,8 @@ def test_check_statements() -> None:
 
 
 def test_sweep_plot(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: F401  (the test extra has it; a missing one must fail, not skip)
+
     path = tmp_path / "sweep.png"
     out = _run("sweep_plot.py", str(path))
     assert path.read_bytes()[:4] == b"\x89PNG"

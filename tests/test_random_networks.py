@@ -18,22 +18,20 @@ import math
 from dataclasses import replace
 
 import pytest
+import sympy
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import Case, networks
+from test_torch_oracle import assert_agrees, export
+from torch import nn
 
-torch = pytest.importorskip("torch")
-
-import sympy  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from strategies import Case, networks  # noqa: E402
-from test_torch_oracle import assert_agrees, export  # noqa: E402
-from torch import nn  # noqa: E402
-
-import symcnn  # noqa: E402
-from symcnn import ir  # noqa: E402
-from symcnn.analysis import analyze  # noqa: E402
-from symcnn.build import build  # noqa: E402
-from symcnn.errors import SizeError  # noqa: E402
-from symcnn.network import Network  # noqa: E402
+import symcnn
+from symcnn import ir
+from symcnn.analysis import analyze
+from symcnn.build import build
+from symcnn.errors import SizeError
+from symcnn.network import Network
 
 QUANTITIES = ("params", "buffers", "activations", "macs")
 # Real CPU kernels when the forward pass is cheap; shapes from meta otherwise.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -91,3 +92,68 @@ def test_bad_ranges(text: str) -> None:
 def test_bad_conditions(text: str) -> None:
     with pytest.raises(symcnn.SymcnnError):
         parse_condition(text)
+
+
+# Issue #8: no condition or range crashes or hangs `solve` and `sweep`.
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("memory(batch=²) <= 1", r"only the digits 0-9 are read, not '²'", 14),  # isdigit() took it, int() did not
+        ("memory(batch=٣) <= 1GB", "only the digits 0-9", 14),
+        ("memory(batch=１) <= 1GB", "only the digits 0-9", 14),
+        ("memory(batch=" + "9" * 400 + ") <= 1GB", r"batch must be .* not '9999…9999 \(400 digits\)'", 14),
+        (
+            "memory(batch=" + "1" * 5000 + ") <= 1GB",
+            r"the condition memo… 1GB \(5,021 characters\) is longer than 600 characters",
+            601,
+        ),
+        ("memory( batch = 0 ) <= 1GB", "batch must be a whole number from 1 to 1,000,000", 17),
+        ("memory(batch=-1) <= 1GB", "batch must be", 14),
+        ("memory(dtype=float8) <= 1GB", "unknown dtype 'float8'", 14),
+        ("memory(batch=2, colour=red) <= 1GB", "memory takes batch=N and dtype=NAME, not 'colour=red'", 17),
+        ("params(batch=2) <= 9", "only memory takes options", 8),
+        ("macs <= 1e999999999", "exponent of 1e999999999 is out of range", 9),
+        ("macs <= (1/1e60)^200", "too small or too fine", 17),
+        ("macs <= 2^2^2^2^2^2", "not 65,536", 12),
+        ("macs <= 1/0", "division by zero", 10),
+        ("macs <= ٣", "only the digits 0-9", 9),
+        ("macs <= " + "9" * 100, "more than 60 digits", 9),
+        ("macs <= 5 = 5", "one amount, without = or ~=", 9),
+        ("macs <= 3 +", "cannot read this as arithmetic", 11),
+    ],
+)
+def test_bad_conditions_point_at_the_spot(text: str, message: str, column: int) -> None:
+    began = time.perf_counter()
+    with pytest.raises(symcnn.NotationSyntaxError, match=message) as refused:
+        parse_condition(text)
+    assert time.perf_counter() - began < 1
+    assert refused.value.column == column
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("32:1" + "0" * 5000, r"1000…0000 \(5,001 digits\) is larger than 1,000,000,000"),  # int() refused > 4,300
+        ("٣٢:64", "only the digits 0-9"),
+        ("３２", "only the digits 0-9"),
+        ("²", "only the digits 0-9"),
+        ("32:" + " " * 10_000 + "x", r"not '32: …   x \(10,004 characters\)'"),
+    ],
+)
+def test_bad_ranges_are_refused_quickly(text: str, message: str) -> None:
+    began = time.perf_counter()
+    with pytest.raises(symcnn.SymcnnError, match=message):
+        parse_range(text)
+    assert time.perf_counter() - began < 1
+
+
+def test_condition_values_still_read() -> None:
+    assert parse_condition("memory( batch = 007 , dtype = int8 ) ≤ 1e-60").memory == Memory(7, "int8")
+    assert parse_condition("macs >= 2^10").bound == 1024
+    assert parse_range(" 0032 : 64 ") == list(range(32, 65))
+
+
+@pytest.mark.parametrize("step", [0, -1, 10**7 + 1, 10**5000], ids=["0", "-1", "10^7+1", "10^5000"])
+def test_solve_refuses_a_step_out_of_range(step: int) -> None:
+    with pytest.raises(symcnn.SymcnnError, match="the step must be from 1 to 10,000,000"):
+        solve(symcnn.parse("vgg16"), parse_condition("macs <= 20e9"), step=step)

@@ -17,9 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-
-pytest.importorskip("torch")
-
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode

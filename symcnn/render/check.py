@@ -23,11 +23,42 @@ def number(value: Fraction) -> str:
 
     >>> number(Fraction(295168)), number(Fraction(59, 100))
     ('295,168', '0.59')
+
+    Never fails, however large: past a few thousand digits (where ``str()`` of an
+    int stops) a number is shown by its size.
+
+    >>> number(Fraction(1, 3)), number(Fraction(10**5000 + 1)), number(Fraction(1, 10**5000))
+    ('1/3', 'a number of 5,001 digits', 'a fraction of 1 digit over 5,001 digits')
     """
-    if value.denominator == 1:
-        return f"{value.numerator:,}"
-    decimal = f"{float(value):,.6g}"
-    return decimal if Fraction(decimal.replace(",", "")) == value else f"{value.numerator}/{value.denominator}"
+    numerator, denominator = value.numerator, value.denominator
+    if max(numerator.bit_length(), denominator.bit_length()) > _MAX_SHOWN_BITS:
+        if denominator == 1:
+            return f"a{'' if numerator > 0 else ' negative'} number of {_digits(numerator)}"
+        return f"a fraction of {_digits(numerator)} over {_digits(denominator)}"
+    if denominator == 1:
+        return f"{numerator:,}"
+    if abs(numerator.bit_length() - denominator.bit_length()) < _FLOAT_BITS:  # float() cannot overflow
+        decimal = f"{float(value):,.6g}"
+        if Fraction(decimal.replace(",", "")) == value:
+            return decimal
+    return f"{numerator}/{denominator}"
+
+
+_MAX_SHOWN_BITS = 10_000  # about 3,000 digits, below Python's 4,300-digit limit on str(int)
+_FLOAT_BITS = 1_000  # floats reach 2^±1,000
+
+
+def _digits(integer: int) -> str:
+    """How many digits ``integer`` has, counted without ``str()`` (which refuses past 4,300).
+
+    >>> _digits(999), _digits(1000), _digits(-(10**5000))
+    ('3 digits', '4 digits', '5,001 digits')
+    """
+    integer = abs(integer)
+    count = max((integer.bit_length() - 1) * 30102 // 100000, 0) + 1  # log10(2) > 0.30102: a lower bound
+    while integer >= 10**count:
+        count += 1
+    return f"{count:,} digit{'s' if count > 1 else ''}"
 
 
 def describe(quantity: Quantity, net: Network | None = None) -> str:
@@ -108,4 +139,6 @@ def _findings(amount: Amount, net: Network) -> list[str]:
         )
     else:
         close = "; ".join(f"{describe(q, net)} = {q.value:,}" for q in nearest(value, net))
+    if not close:  # zero or negative: no ratio to rank by
+        return [f"  {number(value)} is no quantity of the network (each is a positive whole number)"]
     return [f"  {number(value)} is no quantity of the network; the nearest: {close}"]

@@ -20,10 +20,11 @@ import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..values import Value, as_int
+from .printing import plain
 
 if TYPE_CHECKING:
     from ..network import Network
+    from ..values import Value
 
 HEADER = ("index", "name", "kind", "output", "params", "weights", "biases", "buffers", "activations", "macs", "path")
 COUNTS = HEADER[4:-1]
@@ -36,8 +37,7 @@ def value(number: Value) -> str:
     >>> value(138357544), value(2048 * symbol("n") ** 2)
     ('138357544', '2048*n**2')
     """
-    exact = as_int(number)
-    return str(exact) if exact is not None else str(number)
+    return plain(number)
 
 
 def shape(values: Iterable[Value]) -> str:

@@ -32,12 +32,10 @@ from functools import lru_cache, partial
 from math import prod
 from typing import TYPE_CHECKING
 
-import sympy
-
 from .. import ir
 from ..analysis import MERGE_KINDS, LayerResult, segments
 from ..rules import weight_macs
-from ..values import Value, as_expr, as_int, evaluate, symbol
+from ..values import Value, as_int, evaluate
 from . import printing
 from .latex import assumption, domain, escape
 from .text import TOTALS
@@ -165,8 +163,9 @@ class _Check:
             return number
         key = (index, value)
         if key not in self._cache:
-            sample = {symbol(name): sympy.Integer(given) for name, given in self.samples[index].items()}
-            self._cache[key] = as_int(as_expr(value).xreplace(sample))  # type: ignore[no-untyped-call]
+            from .expressions import value_at
+
+            self._cache[key] = value_at(value, self.samples[index])
         return self._cache[key]
 
     def agree(self, what: str, formula: Callable[[Getter], int], value: Value) -> None:
@@ -493,8 +492,8 @@ def _maths(tex: str) -> str:
 
 
 def _given(net: Network) -> str:
-    given = ", ".join(_maths(f"{printing.latex(symbol(name))} = {value}") for name, value in sorted(net.values.items()))
-    free = ", ".join(_maths(printing.latex(symbol(name))) for name in net.symbols)
+    given = ", ".join(_maths(f"{printing.latex_symbol(name)} = {value}") for name, value in sorted(net.values.items()))
+    free = ", ".join(_maths(printing.latex_symbol(name)) for name in net.symbols)
     parts = ([f"at {given}"] if given else []) + ([f"{free} free"] if free else [])
     return "; ".join(parts)
 

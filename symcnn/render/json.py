@@ -27,14 +27,16 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-import sympy
-
 from ..analysis import QUANTITIES
-from ..values import Value, as_int, symbol
+from ..values import as_int, symbol
+from .printing import plain
 
 if TYPE_CHECKING:
+    import sympy
+
     from ..closed_form import ClosedForm
     from ..network import Network
+    from ..values import Value
 
 JsonValue = int | str
 ASSUMPTIONS = ("integer", "positive")
@@ -43,11 +45,14 @@ ASSUMPTIONS = ("integer", "positive")
 def value(number: Value) -> JsonValue:
     """A value as JSON data: an int, or sympy's ``str`` of the expression.
 
+    >>> import sympy
     >>> value(sympy.Integer(7)), value(2048 * symbol("n") ** 2 + 35597096)
     (7, '2048*n**2 + 35597096')
     """
+    if isinstance(number, int):
+        return number
     exact = as_int(number)
-    return exact if exact is not None else str(number)
+    return exact if exact is not None else plain(number)
 
 
 def _values(numbers: Iterable[Value]) -> list[JsonValue]:
@@ -67,10 +72,13 @@ def assumptions(name: str) -> dict[str, bool]:
 def local_dict(symbols: Mapping[str, Mapping[str, bool]]) -> dict[str, sympy.Symbol]:
     """The ``local_dict`` for ``sympy.parse_expr`` from a contract's ``"symbols"``.
 
+    >>> import sympy
     >>> expr = sympy.parse_expr("floor(n/32)**2", local_dict=local_dict({"n": assumptions("n")}))
     >>> expr == sympy.floor(symbol("n") / 32) ** 2
     True
     """
+    import sympy
+
     return {name: sympy.Symbol(name, **dict(made)) for name, made in symbols.items()}  # type: ignore[no-untyped-call]
 
 

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..analysis import LayerResult
-from ..values import symbol
 from . import printing
 from .text import SEE_BELOW, TOTALS, Column, columns, input_cells, layer_cells, symbolic, total_cells
 
@@ -59,7 +58,7 @@ def _maths(tex: str) -> str:
 
 
 def _symbol(name: str) -> str:
-    return printing.latex(symbol(name))
+    return printing.latex_symbol(name)
 
 
 def domain(smallest_valid: Mapping[str, int | None]) -> str:

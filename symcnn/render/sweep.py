@@ -6,6 +6,7 @@ import csv as csv_module
 import io
 import json as json_module
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from ..sweep import Memory, Solution, SweepRow
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from ..network import Network
 
 COLUMNS = ("n", "params", "activations", "macs", "memory")
+PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", "tiff")
+"""What ``--plot`` writes, by the file's suffix (none: PNG); the rest of matplotlib's need LaTeX or raw buffers."""
 TITLES = {"n": "n", "params": "params", "activations": "activations", "macs": "MACs", "memory": "memory (bytes)"}
 
 
@@ -64,15 +67,26 @@ def json(rows: Sequence[SweepRow]) -> str:
 
 
 def plot(rows: Sequence[SweepRow], net: Network, path: str, title: str, symbol: str = "n") -> None:
-    """Draw the totals against the input size, log scale, the closed forms in the legend (needs matplotlib)."""
+    """Draw the totals against the input size, log scale, the closed forms in the legend (needs matplotlib).
+
+    The image format follows the suffix of ``path`` (PNG without one); an unknown
+    suffix or a file that cannot be written is a :class:`SymcnnError` naming ``path``.
+    """
+    from ..errors import SymcnnError
+
+    suffix = PurePath(path).suffix
+    image = suffix[1:].lower() if suffix else "png"
+    if image not in PLOT_FORMATS:
+        raise SymcnnError(
+            f"--plot {path!r}: cannot draw a {suffix!r} file; the suffix must be one of "
+            + ", ".join("." + name for name in PLOT_FORMATS)
+        )
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from ..errors import SymcnnError
-
         raise SymcnnError("--plot needs matplotlib: pip install 'symcnn[plot]'") from None
     sizes = [row.n for row in rows]
     figure, axes = plt.subplots(figsize=(8, 5))
@@ -91,8 +105,12 @@ def plot(rows: Sequence[SweepRow], net: Network, path: str, title: str, symbol: 
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=110, format=image)
+    except OSError as error:
+        raise SymcnnError(f"--plot {path!r}: cannot write the file: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
 
 
 def solution(result: Solution, symbol: str = "n") -> str:

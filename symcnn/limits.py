@@ -1,0 +1,46 @@
+"""Every limit on what a text may ask for, in one place.
+
+Each protects memory or time and is checked *before* the work it protects:
+a repeat is counted before it is expanded, a literal's digits before ``int()``,
+a divisor before the sizes behind it grow. Real networks stay far below each
+(ResNet-152 has 515 rows, a total stride of 32 and literals below 10⁵).
+"""
+
+from __future__ import annotations
+
+MAX_TEXT_CHARS = 1_000_000
+"""Characters in one text (a file, standard input or an argument)."""
+
+MAX_LAYERS = 100_000
+"""Rows of one network after every repeat and block is expanded (empty groups count one)."""
+
+MAX_LITERAL = 10**12
+"""A number written in a text."""
+
+MAX_LITERAL_DIGITS = len(str(MAX_LITERAL))
+
+MAX_MAGNITUDE = 10**18
+"""A value inside a {…} expression, and each step of its arithmetic."""
+
+MAX_EXPRESSION_DEPTH = 24
+"""Operators nested inside one {…} expression (((a + b) * c) // d … counts 3)."""
+
+MAX_EXPRESSION_OPERATORS = 100
+"""Operators in one {…} expression."""
+
+MAX_NESTING = 60
+"""Groups, branches and blocks nested inside each other."""
+
+MAX_SYMBOL_VALUE = 10**12
+"""A value given to a symbol (--n, --set, ``net.at``)."""
+
+MAX_DIVISOR = 10**15
+"""The product of the strides on the way to one size: beyond it no input size up to
+:data:`MAX_SYMBOL_VALUE` gives more than a single pixel that depends on it."""
+
+MAX_SYMBOLIC_FLOORS = 12
+"""Floors nested in one size by symbolic strides or kernels (``maxpool(stride={k})x12``): sympy
+cannot merge them, and each one more doubles its work."""
+
+MAX_EXPANDED_TERMS = 20_000
+"""Terms a closed form may have once its products are multiplied out."""

@@ -1,0 +1,99 @@
+"""The inputs that once crashed or hung symcnn (issue #8): each is refused with exit 2
+and a message that points at the spot, quickly, through the real command line."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from symcnn.cli import main
+from symcnn.limits import MAX_LAYERS
+
+BIG_LITERAL = "1" * 4301
+NESTED_FLOORS = "conv16-{" + "n//" * 90 + "n}(padding={0})"
+LONG_SUM = "fc{" + "+".join(["1"] * 5000) + "}"
+BLOCKS_OF_BLOCKS = "let a = conv3-8 conv3-8\n" + "".join(
+    f"let b{i} = {'a' if i == 0 else f'b{i - 1}'} x2\n" for i in range(40)
+)
+EIGHT_SUMS = "fc{" + "*".join(f"(a{i}+b{i}+c{i}+d{i})" for i in range(8)) + "}"
+
+# (argv, a fragment of the message, where the caret points: "line L, column C" or the layer)
+BOMBS = [
+    (["report", "fc" + BIG_LITERAL], "1111…1111 (4,301 digits) is larger than", "line 1, column 3"),
+    (["report", NESTED_FLOORS], "nests 90 operators deep", "line 1, column 8"),
+    (["report", LONG_SUM], "has 4,999 operators", "line 1, column 3"),
+    (["report", "avgpool(stride=1000000000000)x360"], "the strides so far multiply to more than", "layer 2"),
+    (["report", "()x1000000000000"], f"more than {MAX_LAYERS:,} layers", "line 1, column 3"),
+    (["report", "res()x1000000000000"], f"more than {MAX_LAYERS:,} layers", "line 1, column 6"),
+    (["report", "let e = ()\ne x1000000000000"], f"more than {MAX_LAYERS:,} layers", "line 2, column 3"),
+    (["report", "conv3-8x100001"], f"more than {MAX_LAYERS:,} layers", "line 1, column 8"),
+    (["report", "(maxpool)x14300"], "beyond the largest input size", "layer 40"),
+    (["report", BLOCKS_OF_BLOCKS + "b39"], f"more than {MAX_LAYERS:,} layers", "line 16, column 15"),
+    (["report", EIGHT_SUMS], "more than 20,000 terms", ""),
+    (["report", "input 3x0x0 fc10"], "the input size is 0", "input 'input 3x0x0' (line 1, column 1)"),
+    (["report", "vgg16", "--n", "٣"], "is not a whole number", ""),
+    (["report", "vgg16", "--n", "9" * 5000], "9999…9999 (5,000 digits)", ""),
+    (["check", "(1/1e60)^200"], "", ""),
+    (["check", "2^1e-200^22"], "", ""),
+    (["check", "1e999999999"], "", ""),
+    (["solve", "vgg16", "memory(batch=²) <= 1"], "", ""),
+]  # fmt: skip
+
+
+def _run(argv: list[str]) -> tuple[int, str, str, float]:
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue(), time.perf_counter() - start
+
+
+@pytest.mark.parametrize(("argv", "message", "where"), BOMBS, ids=lambda value: str(value)[:40])
+def test_bombs_are_refused_with_a_location(argv: list[str], message: str, where: str) -> None:
+    _run(["report", "vgg16", "--n", "224"])  # warm: the first parse loads lark's tables
+    code, out, err, seconds = _run(argv)
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith("symcnn: error: ")
+    assert message in err
+    assert where in err
+    assert len(err) < 2_000  # long literals are shortened
+    assert seconds < 2  # generous: the benchmark holds them to 0.2 s
+
+
+def test_an_empty_block_has_no_rows_but_renders() -> None:
+    code, out, err, _ = _run(["report", "let e = (); e relu", "--format", "json"])
+    assert (code, err) == (0, "")
+    assert '"blocks"' in out
+
+
+def test_help_exits_0() -> None:
+    code, out, _, _ = _run(["--help"])
+    assert code == 0 and "usage: symcnn" in out
+
+
+def test_a_bug_exits_3_not_1_or_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symcnn.network
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(symcnn.network, "parse", broken)
+    code, _, err, _ = _run(["report", "vgg16"])
+    assert code == 3
+    assert err.startswith("symcnn: internal error: ZeroDivisionError: a bug")
+    assert "please report" in err
+    assert "Traceback" not in err
+
+
+def test_the_executable_exits_2_on_a_bomb_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "symcnn", "report", "()x1000000000000"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
