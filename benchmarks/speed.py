@@ -11,9 +11,10 @@ target with "met" or "MISSED"; the README quotes these lines.
    parse + totals, linear in the length of the text.
 4. Every bomb of tests/test_limits.py refused, in-process (median of 5).
 5. Exact evaluation of closed forms at 10,000 sizes (median of 5).
-6. A 100-resolution sweep (n = 32 … 3200) of resnet50, resnet152 and densenet201,
-   parse included, against torchinfo, ptflops and FlopCounterMode on torch's meta
-   device at the same sizes (--skip-tools leaves them out).
+6. A 100-resolution sweep (n = 32 … 3200) of resnet50, resnet152 and densenet201:
+   symcnn's parse, closed forms and exact values in a fresh interpreter (as in 2),
+   against torchinfo, ptflops and FlopCounterMode on torch's meta device at the same
+   sizes, their models built beforehand (--skip-tools leaves them out).
 """
 
 from __future__ import annotations
@@ -183,15 +184,25 @@ def evaluation() -> None:
               f"{verdict(elapsed, EVALUATION_TARGET_MS)}")  # fmt: skip
 
 
+_SWEEP = """
+import time, symcnn, sympy, sympy.tensor.tensor, symcnn.network, symcnn.parser, symcnn.evaluate
+symcnn.parser._parser()
+start = time.perf_counter()
+net = symcnn.parse({name!r})
+for quantity in ("params", "activations", "macs"):
+    net.sweep(quantity, {sizes!r})
+print(time.perf_counter() - start)
+"""
+
+
 def symcnn_sweep_seconds(name: str) -> float:
-    import symcnn
-
-    def run() -> None:
-        net = symcnn.parse(name)
-        for quantity in ("params", "activations", "macs"):
-            net.sweep(quantity, SWEEP_SIZES)
-
-    return median_seconds(run, 5)
+    """Parse, closed forms and exact values at every size, in a fresh interpreter (no cache warm)."""
+    times = []
+    for _ in range(5):
+        code = _SWEEP.format(name=name, sizes=SWEEP_SIZES)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        times.append(float(result.stdout))
+    return statistics.median(times)
 
 
 def tool_seconds(name: str, tool: str) -> float:

@@ -60,7 +60,8 @@ class Analysis:
 
     ``smallest_valid`` maps each input symbol to the least value for which every
     size is at least 1 (None where a symbolic stride or kernel hides it).
-    ``groups`` maps the path of every block and branch to its text.
+    ``groups`` maps the path of every block and branch to its text, ``block_inputs``
+    the path of every block to the channels entering it (what ``{cin}`` means inside).
     """
 
     architecture: ir.Architecture
@@ -71,6 +72,7 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     smallest_valid: Mapping[str, int | None]
     groups: Mapping[str, str]
+    block_inputs: Mapping[str, Value] = field(default_factory=dict)
     _totals: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
 
     def total(self, quantity: str) -> Value:
@@ -79,6 +81,21 @@ class Analysis:
             extra = [self.input_activations] if quantity == "activations" else []
             self._totals[quantity] = total(extra + [getattr(layer, quantity) for layer in self.layers])
         return self._totals[quantity]
+
+    def values_at(self, path: str) -> Mapping[str, Value]:
+        """The symbols' values for the row at ``path``, ``{cin}`` bound to its innermost block's input.
+
+        >>> from symcnn.build import build
+        >>> result = analyze(build("let half = conv1-{cin//2}; conv3-12 half half"), {"n": 4})
+        >>> result.values_at("half2/conv"), result.values_at("conv")
+        ({'n': 4, 'cin': 6}, {'n': 4})
+        """
+        parts = path.split("/")
+        for end in range(len(parts) - 1, 0, -1):
+            channels = self.block_inputs.get("/".join(parts[:end]))
+            if channels is not None:
+                return {**self.values, ir.CIN: channels}
+        return self.values
 
     def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
         """The layers, with every block or branch deeper than ``depth`` folded into one row.
@@ -151,9 +168,11 @@ class _Walk:
         self.rules = LayerRules(values)
         self.results: list[LayerResult] = []
         self.groups: dict[str, str] = {}
+        self.block_inputs: dict[str, Value] = {}
+        self.uses_cin: dict[int, bool] = {}  # by the id of a layer: repeats share their nodes
         # Repeated layers (a block used 36 times, a text written out) meet the same input
         # again: apply and count each (layer, input) once. Layers compare without their spans.
-        self.applied: dict[tuple[ir.Layer, State], tuple[Geometry, State]] = {}
+        self.applied: dict[tuple[ir.Layer, State] | tuple[ir.Layer, State, Value | None], tuple[Geometry, State]] = {}
         self.counted: dict[Geometry, tuple[Value, Value]] = {}
 
     def run(self) -> Analysis:
@@ -173,6 +192,7 @@ class _Walk:
             layers=tuple(self.results),
             smallest_valid=self.rules.smallest_valid,
             groups=self.groups,
+            block_inputs=self.block_inputs,
         )
 
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
@@ -180,18 +200,32 @@ class _Walk:
             path = f"{prefix}/{segment}" if prefix else segment
             if isinstance(node, ir.Block):
                 self.groups[path] = node.span.text
-                state = self._sequence(node.body, state, path)
+                state = self._block(node, state, path)
             elif isinstance(node, ir.Branch):
                 state = self._branch(node, state, path)
             else:
                 where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
-                key = (node, state)
+                uses_cin = self.uses_cin.get(id(node))
+                if uses_cin is None:
+                    uses_cin = self.uses_cin[id(node)] = ir.uses_cin(node)
+                # A layer that mentions {cin} gives another result in another block's input.
+                key = (node, state, self.rules.cin) if uses_cin else (node, state)
                 known = self.applied.get(key)
                 if known is None:
                     known = self.applied[key] = self.rules.apply(node, state, where)
                 geometry, state = known
                 self._record(path, node.span.text, geometry)
         return state
+
+    def _block(self, block: ir.Block, state: State, path: str) -> State:
+        """A block's body, with ``{cin}`` bound to the channels entering it."""
+        channels = state.channels if isinstance(state, Spatial) else state.features
+        self.block_inputs[path] = channels
+        outer, self.rules.cin = self.rules.cin, channels
+        try:
+            return self._sequence(block.body, state, path)
+        finally:
+            self.rules.cin = outer
 
     def _branch(self, branch: ir.Branch, state: State, path: str) -> State:
         self.groups[path] = branch.span.text

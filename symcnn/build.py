@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -10,8 +9,10 @@ from typing import Literal
 from lark import Token, Tree
 
 from . import ir
-from .errors import LayerError, NotationSyntaxError, caret_context, shorten_literal
-from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_OPERATORS, MAX_LAYERS, MAX_LITERAL, MAX_NESTING
+from .build_expr import ExpressionBuilder
+from .build_expr import suggest as _suggest
+from .errors import LayerError
+from .limits import MAX_LAYERS, MAX_NESTING
 from .parser import KNOWN_WORDS, parse_tree, reads_as_keyword
 
 OptionValue = ir.Expr | ir.Pair | bool | str
@@ -49,7 +50,7 @@ class _Definition:
     body: Tree[Token]
 
 
-class _Builder:
+class _Builder(ExpressionBuilder):
     def __init__(self, text: str) -> None:
         self.text = text
         self.count = 0
@@ -57,6 +58,7 @@ class _Builder:
         self.env: dict[str, ir.Expr] = {}  # block parameters → the arguments of the current use
         self.symbols: set[str] = set()
         self.depth = 0  # groups, branches and blocks open around the unit being built
+        self.in_block = 0  # block bodies open around it: {cin} means something there
         # A block's body depends only on its arguments: built once per use signature,
         # with the rows it counts (blocks of blocks would otherwise grow exponentially).
         self.expanded: dict[tuple[str, tuple[ir.Expr, ...]], tuple[tuple[ir.Node, ...], int]] = {}
@@ -94,6 +96,7 @@ class _Builder:
             body_start = 3
             if len(set(params)) != len(params):
                 raise self._syntax(first, f"block {name!r} names a parameter twice")
+            # A parameter named cin keeps the meaning it had before {cin} existed: it shadows it.
         if name.lower() in KNOWN_WORDS or reads_as_keyword(name):
             raise self._syntax(tree, f"{name!r} reads as a layer; a block needs another name")
         if name in self.blocks:
@@ -114,9 +117,7 @@ class _Builder:
             return self._unit(unit)
         repeat = tree.children[1]
         assert isinstance(repeat, Tree)
-        times = self._constant(repeat.children[0], "a repetition count")
-        if times < 1:
-            raise self._syntax(repeat, "a repetition count must be at least 1")
+        times = self._repeat_count(repeat.children[0])
         # Build one copy, then count all of them before repeating it: the IR is frozen,
         # so the copies share their nodes. An empty copy counts one, so ()x10¹² is refused.
         before = self.count
@@ -172,6 +173,11 @@ class _Builder:
             node = tree.children[1]
             assert isinstance(node, Tree)
             args = [self._expr(child) for child in node.children]
+            for child, arg in zip(node.children, args, strict=True):
+                if ir.CIN in ir.symbols_of(arg):  # inside, {cin} would mean the inner block's input
+                    assert isinstance(child, Tree)
+                    reason = "{cin} cannot be passed to a block: inside it, {cin} is that block's own input"
+                    raise self._syntax(child, reason)
         if len(args) != len(definition.params):
             wanted = f"({', '.join(definition.params)})" if definition.params else "no arguments"
             raise self._syntax(tree, f"block {name!r} takes {wanted}, but is given {len(args)} argument(s)")
@@ -180,10 +186,12 @@ class _Builder:
         if known is None:
             outer, before = self.env, self.count
             self.env = dict(zip(definition.params, args, strict=True))
+            self.in_block += 1
             try:
                 body = self._sequence(definition.body)
             finally:
                 self.env = outer
+                self.in_block -= 1
             self.expanded[signature] = known = (body, self.count - before)
         else:
             self._count(tree, self.count + known[1])
@@ -318,49 +326,6 @@ class _Builder:
             return (self._expr(node.children[0]), self._expr(node.children[1]))
         return self._expr(node)
 
-    def _expr(self, node: Token | Tree[Token]) -> ir.Expr:
-        assert isinstance(node, Tree)
-        if node.data == "number":
-            digits = str(node.children[0]).lstrip("0") or "0"
-            if len(digits) > len(str(MAX_LITERAL)) or int(digits) > MAX_LITERAL:  # digits first: int() is quadratic
-                raise self._syntax(node, f"the number {shorten_literal(digits)} is larger than {MAX_LITERAL:,}")
-            return ir.Num(int(digits))
-        if node.data == "symbol":
-            name = str(node.children[0])
-            if name in self.env:
-                return self.env[name]
-            self.symbols.add(name)
-            return ir.Sym(name)
-        if node.data == "brace":
-            self._check_size(node)
-            return self._expr(node.children[0])
-        left, right = (self._expr(child) for child in node.children)
-        return ir.BinOp(_OPERATORS[str(node.data)], left, right)
-
-    def _check_size(self, brace: Tree[Token]) -> None:
-        """Refuse a {…} expression too large to compute with, before any recursion into it."""
-        operators, deepest = 0, 0
-        stack = [(brace.children[0], 0)]
-        while stack:
-            node, depth = stack.pop()
-            if isinstance(node, Tree) and node.data in _OPERATORS:
-                operators += 1
-                deepest = max(deepest, depth + 1)
-                stack.extend((child, depth + 1) for child in node.children)
-        if operators > MAX_EXPRESSION_OPERATORS:
-            reason = f"has {operators:,} operators; at most {MAX_EXPRESSION_OPERATORS}"
-            raise self._syntax(brace, f"a {{…}} expression {reason}")
-        if deepest > MAX_EXPRESSION_DEPTH:
-            reason = f"nests {deepest} operators deep; at most {MAX_EXPRESSION_DEPTH}"
-            raise self._syntax(brace, f"a {{…}} expression {reason}")
-
-    def _constant(self, node: Token | Tree[Token], what: str) -> int:
-        expr = self._expr(node)
-        if not isinstance(expr, ir.Num):
-            assert isinstance(node, Tree)
-            raise self._syntax(node, f"{what} must be a plain number")
-        return expr.value
-
     def _pair(self, value: OptionValue, span: ir.Span, name: str) -> ir.Pair:
         if isinstance(value, tuple):
             return value
@@ -391,15 +356,11 @@ class _Builder:
         text = self.text[meta.start_pos : meta.end_pos]
         if self.env:
             for brace in sorted(tree.find_data("brace"), key=lambda b: -b.meta.start_pos):
-                value = self._expr(brace)
-                if isinstance(value, ir.Num):
+                shown = self._shown(self._expr(brace))
+                if shown is not None:
                     start, end = brace.meta.start_pos - meta.start_pos, brace.meta.end_pos - meta.start_pos
-                    text = text[:start] + str(value.value) + text[end:]
+                    text = text[:start] + shown + text[end:]
         return ir.Span(meta.line, meta.column, text)
-
-    def _syntax(self, tree: Tree[Token], reason: str) -> NotationSyntaxError:
-        meta = tree.meta
-        return NotationSyntaxError(reason, meta.line, meta.column, caret_context(self.text, meta.line, meta.column))
 
     def _layer_error(self, span: ir.Span, reason: str) -> LayerError:
         return LayerError(f"layer {span.text!r} (line {span.line}, column {span.column})", reason)
@@ -411,18 +372,11 @@ def _half(kernel: ir.Pair) -> ir.Pair:
     return (height, width)
 
 
-_OPERATORS: dict[str, ir.Operator] = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//"}
-
 _SIMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "bn": ("affine", "track_running_stats", "eps", "momentum"),
     "dropout": ("p",),
     "lrn": ("size", "alpha", "beta", "k"),
 }
-
-
-def _suggest(name: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    return f"; did you mean {' or '.join(repr(word) for word in close)}?" if close else ""
 
 
 _LAYER_BUILDERS: dict[str, Callable[[_Builder, Tree[Token]], ir.Layer]] = {

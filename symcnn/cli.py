@@ -245,8 +245,9 @@ def _solve(args: argparse.Namespace) -> str:
     from .render.sweep import solution
     from .sweep import parse_condition, solve
 
+    condition = parse_condition(args.condition)  # first: it is cheap, the network may not be
     network = _network(args)
-    return solution(solve(network, parse_condition(args.condition), args.step, args.symbol), args.symbol)
+    return solution(solve(network, condition, args.step, args.symbol), args.symbol)
 
 
 def _compare(args: argparse.Namespace) -> str:

@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING
 
 from . import ir
 from .analysis import MERGE_KINDS, LayerResult, segments
+from .braces import evaluate
 from .errors import SymcnnError
 from .network import Network
-from .values import Value, as_int, evaluate, product
+from .values import Value, as_int, product
 
 if TYPE_CHECKING:
     from torch import nn
@@ -87,6 +88,7 @@ class _Exporter:
 
     def __init__(self, network: Network) -> None:
         self.rows = iter(network.layers)
+        self.analysis = network.analysis
         self.resolver = _Resolver(network.values)
 
     def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Callable[[], nn.Sequential]:
@@ -112,13 +114,14 @@ class _Exporter:
         result = next(self.rows)
         assert result.path == path, (result.path, path)
         self.resolver.where = f"layer {result.index} {result.name!r} at {path}"
+        self.resolver.values = self.analysis.values_at(path)  # {cin} bound to its block's input
         return _factory(node, result, self.resolver)
 
 
 class _Resolver:
     """Turns values into ints, noting the symbols that still lack a value."""
 
-    def __init__(self, values: Mapping[str, int]) -> None:
+    def __init__(self, values: Mapping[str, Value]) -> None:
         self.values = values
         self.where = ""
         self.missing: dict[str, list[str]] = {}

@@ -28,20 +28,40 @@ class Sym:
     name: str
 
 
-Operator = Literal["+", "-", "*", "//"]
+@dataclass(frozen=True)
+class Frac:
+    """A decimal the user wrote (``1.2``), kept exact as numerator/denominator."""
+
+    numerator: int
+    denominator: int
+
+
+Operator = Literal["+", "-", "*", "/", "//"]
 
 
 @dataclass(frozen=True)
 class BinOp:
-    """``left op right`` with op one of ``+ - * //``."""
+    """``left op right`` with op one of ``+ - * / //`` (``/`` exact, ``//`` floored)."""
 
     op: Operator
     left: Expr
     right: Expr
 
 
-Expr = Num | Sym | BinOp
+@dataclass(frozen=True)
+class Call:
+    """One of the functions of :data:`symcnn.braces.FUNCTIONS`: ``make_divisible(c*1.2, 8)``."""
+
+    name: str
+    args: tuple[Expr, ...]
+
+
+Expr = Num | Frac | Sym | BinOp | Call
 Pair = tuple[Expr, Expr]
+
+CIN = "cin"
+"""Inside a block, ``{cin}`` is the channel count of the block's input at each use: the
+analysis binds it, so it is never a free symbol of a network."""
 
 
 def symbols_of(expr: Expr) -> frozenset[str]:
@@ -54,6 +74,8 @@ def symbols_of(expr: Expr) -> frozenset[str]:
         return frozenset({expr.name})
     if isinstance(expr, BinOp):
         return symbols_of(expr.left) | symbols_of(expr.right)
+    if isinstance(expr, Call):
+        return frozenset().union(*(symbols_of(arg) for arg in expr.args))
     return frozenset()
 
 
@@ -218,8 +240,12 @@ def expr_text(expr: Expr) -> str:
     """
     if isinstance(expr, Num):
         return str(expr.value)
+    if isinstance(expr, Frac):
+        return _decimal_text(expr)
     if isinstance(expr, Sym):
         return expr.name
+    if isinstance(expr, Call):
+        return f"{expr.name}({', '.join(expr_text(arg) for arg in expr.args)})"
     left, right = expr_text(expr.left), expr_text(expr.right)
     if isinstance(expr.left, BinOp) and _PRECEDENCE[expr.left.op] < _PRECEDENCE[expr.op]:
         left = f"({left})"
@@ -228,7 +254,23 @@ def expr_text(expr: Expr) -> str:
     return f"{left} {expr.op} {right}"
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2}
+
+
+def _decimal_text(number: Frac) -> str:
+    """A decimal as written: Frac(6, 5) → 1.2 (a denominator of 2s and 5s ends), else 6/5.
+
+    >>> _decimal_text(Frac(6, 5)), _decimal_text(Frac(1, 3))
+    ('1.2', '1/3')
+    """
+    numerator, denominator, digits = number.numerator, number.denominator, 0
+    while denominator % 10 != 1 and digits < 30 and (10**digits) % denominator != 0:
+        digits += 1
+    if (10**digits) % denominator:
+        return f"{numerator}/{denominator}"
+    scaled = numerator * (10**digits // denominator)
+    sign, text = ("-" if scaled < 0 else ""), str(abs(scaled)).rjust(digits + 1, "0")
+    return f"{sign}{text[:-digits]}.{text[-digits:]}" if digits else f"{sign}{text}"
 
 
 def architecture_symbols(architecture: Architecture) -> frozenset[str]:
@@ -243,7 +285,7 @@ def architecture_symbols(architecture: Architecture) -> frozenset[str]:
     found: set[str] = set()
 
     def visit(value: object) -> None:
-        if isinstance(value, (Num, Sym, BinOp)):
+        if isinstance(value, (Num, Frac, Sym, BinOp, Call)):
             found.update(symbols_of(value))
         elif isinstance(value, tuple):
             for item in value:
@@ -254,4 +296,18 @@ def architecture_symbols(architecture: Architecture) -> frozenset[str]:
 
     visit(architecture.input)
     visit(architecture.layers)
-    return frozenset(found)
+    return frozenset(found - {CIN})
+
+
+def uses_cin(layer: Layer) -> bool:
+    """Whether a layer's numbers mention ``{cin}`` (its value then depends on the block it is in).
+
+    >>> uses_cin(Linear(BinOp("//", Sym("cin"), Num(2)), True, Span(1, 1, "")))
+    True
+    """
+    return any(
+        CIN in symbols_of(part)
+        for value in vars(layer).values()
+        for part in (value if isinstance(value, tuple) else (value,))
+        if isinstance(part, (Num, Frac, Sym, BinOp, Call))
+    )

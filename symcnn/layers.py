@@ -9,13 +9,17 @@ symbol stays one :class:`~symcnn.dims.FloorSize`, so nested floors never arise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import ir
+from .braces import value, whole
 from .dims import FloorSize, Size, size_expr, step
 from .errors import LayerError, SizeError, SymcnnError, shorten_literal
 from .limits import MAX_DIVISOR, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
 from .rules import Geometry
-from .values import Value, as_expr, as_int, evaluate, product
+from .values import Value, as_expr, as_int, product
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class LayerRules:
     def __init__(self, values: dict[str, int]) -> None:
         self.values = values
         self.smallest_valid: dict[str, int | None] = {}
+        self.cin: Value | None = None  # {cin}: the channels entering the innermost block around the layer
+        # A repeated layer's {…} is worked out once (sympy is slow); one mentioning {cin}, once per binding.
+        self._evaluated: dict[ir.Expr, Value | dict[Value | None, Value]] = {}
 
     # ---------------------------------------------------------------- values
 
@@ -68,14 +75,34 @@ class LayerRules:
         return self.positive(expr, where, "the input size")
 
     def positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
-        try:
-            value = evaluate(expr, self.values)
-        except SymcnnError as error:
-            raise LayerError(where, f"{what}: {error}") from None
-        number = as_int(value)
+        known = self._evaluated.get(expr)
+        result = known.get(self.cin) if isinstance(known, dict) else known
+        if result is None:
+            result = self._whole(expr, where, what)
+        number = as_int(result)
         if number is not None and number < least:
             raise LayerError(where, f"{what} is {number}; it must be at least {least}")
-        return value
+        return result
+
+    def _whole(self, expr: ir.Expr, where: str, what: str) -> Value:
+        """``expr``'s value, which must be whole: else the reason names ``what`` (the number of filters is 57.6)."""
+        uses_cin = ir.CIN in ir.symbols_of(expr)
+        values = {**self.values, ir.CIN: self.cin} if uses_cin and self.cin is not None else self.values
+        try:
+            exact = value(expr, values)
+        except SymcnnError as error:
+            raise LayerError(where, f"{what}: {error}") from None
+        try:
+            result = whole(exact, what)
+        except SymcnnError as error:
+            raise LayerError(where, str(error)) from None
+        if uses_cin:
+            per_cin = self._evaluated.setdefault(expr, {})
+            assert isinstance(per_cin, dict)
+            per_cin[self.cin] = result
+        else:
+            self._evaluated[expr] = result
+        return result
 
     def check_size(self, size: Size, where: str, what: str) -> None:
         if isinstance(size, int):
@@ -164,13 +191,11 @@ class LayerRules:
             count, parts = as_int(channels), as_int(groups)
             if count is not None and parts is not None and count % parts:
                 raise LayerError(where, f"groups = {parts} does not divide the {count} {name}")
-        sizes = [
-            step(size, 2 * p - d * (k - 1) - 1 + s, s)
-            for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation)
-        ]
+        height, width = zip((state.height, state.width), kernel, stride, padding, dilation)
+        sizes = [step(size, 2 * p - d * (k - 1) - 1 + s, s) for size, k, s, p, d in _distinct(height, width)]
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
-        after = Spatial(channels_out, sizes[0], sizes[1])
+        after = Spatial(channels_out, sizes[0], sizes[-1])
         per_group = channels_in if groups == 1 else _exact_div(channels_in, groups)
         factors = (kernel[0], kernel[1], per_group, channels_out)
         op = "dwconv" if layer.depthwise else "conv"
@@ -183,7 +208,8 @@ class LayerRules:
         dilation = self._pair(layer.dilation, where, "the dilation")
         padding = self._pair(layer.padding, where, "the padding", least=0)
         sizes: list[Size] = []
-        for size, k, s, p, d in zip((state.height, state.width), kernel, stride, padding, dilation):
+        height, width = zip((state.height, state.width), kernel, stride, padding, dilation)
+        for size, k, s, p, d in _distinct(height, width):
             span = d * (k - 1) + 1
             # PyTorch's rule: padding at most half the kernel size, the dilation not counted.
             window, pad = as_int(k), as_int(p)
@@ -201,13 +227,22 @@ class LayerRules:
             sizes.append(step(size, shift, s))
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
-        after = Spatial(state.channels, sizes[0], sizes[1])
+        after = Spatial(state.channels, sizes[0], sizes[-1])
         geometry = Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0, window=kernel)
         return geometry, after
 
     def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
         first, second = (self.positive(expr, where, what, least) for expr in pair)
         return first, second
+
+
+def _distinct(height: _T, width: _T) -> list[_T]:
+    """The height's (size, kernel, stride, padding, dilation), and the width's unless they are the same.
+
+    A square layer on a square input computes its output size once: with a symbolic size
+    each costs sympy work (the callers take the width from ``sizes[-1]``).
+    """
+    return [height] if height == width else [height, width]
 
 
 def _lrn_window(layer: ir.Elementwise) -> tuple[Value, ...]:

@@ -247,6 +247,8 @@ def _analyze(architecture: ir.Architecture, values: Mapping[str, int], conventio
 def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int]) -> str:
     spec = architecture.input
     inputs = ir.symbols_of(spec.height) | ir.symbols_of(spec.width)
+    if not inputs & values.keys():  # the sizes were symbolic already: a second walk would fail alike
+        return ""
     try:
         symbolic = analyze(architecture, {k: v for k, v in values.items() if k not in inputs})
     except SymcnnError:

@@ -7,13 +7,9 @@ has no value yet. Nothing here goes through floats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, TypeAlias
-
-from . import ir
-from .errors import SymcnnError
-from .limits import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
     import sympy
@@ -37,34 +33,6 @@ def symbol(name: str) -> sympy.Symbol:
     import sympy.tensor.tensor
 
     return sympy.Symbol(name, integer=True, positive=True)  # type: ignore[no-untyped-call]
-
-
-def evaluate(expr: ir.Expr, values: Mapping[str, int]) -> Value:
-    """The value of an IR expression, with the given symbols substituted.
-
-    >>> evaluate(ir.BinOp("//", ir.Sym("c"), ir.Num(2)), {"c": 9})
-    4
-    >>> evaluate(ir.BinOp("*", ir.Num(2), ir.Sym("c")), {})
-    2*c
-    """
-    if isinstance(expr, ir.Num):
-        return expr.value
-    if isinstance(expr, ir.Sym):
-        return values[expr.name] if expr.name in values else symbol(expr.name)
-    left, right = evaluate(expr.left, values), evaluate(expr.right, values)
-    if expr.op == "+":
-        result = left + right
-    elif expr.op == "-":
-        result = left - right
-    elif expr.op == "*":
-        result = left * right
-    elif right == 0:
-        raise SymcnnError("division by zero in a {…} expression")
-    else:
-        result = floor_div(left, right)
-    if isinstance(result, int) and abs(result) > MAX_MAGNITUDE:
-        raise SymcnnError(f"a {{…}} expression reaches {result:.3e}, more than {MAX_MAGNITUDE:.0e}")
-    return result
 
 
 def floor_div(numerator: Value, denominator: Value) -> Value:

@@ -36,6 +36,7 @@ MAX_REPEAT = 3_000  # the largest repeat count that is not a bomb
 
 SIZES = ("1", "2", "3", "4", "5", "7", "8", "11", "16", "32", "64", "96", "224")
 ODD_NUMBERS = ("0", "00", "0007", "1000000000000", "1000000000001", "10000000000000", "18446744073709551616", HUGE)
+INPUT_SIZES = ("n", "h", "w", "hh", "max_n", "N", "_", "{n+k}", "{n//2}")
 SYMBOLS = ("n", "k", "c", "h", "w", "g", "x", "N", "n2", "_", "input", "let", "true", "relu", "conv3")
 INTS = ("stride", "padding", "dilation", "groups", "kernel_size", "size")
 BOOLS = ("bias", "ceil_mode", "count_include_pad", "affine", "track_running_stats", "inplace")
@@ -66,8 +67,8 @@ TOKENS += ("(stride=0)", "(groups=7)", "(padding=99)", "(dilation=0)", "(ceil_mo
 class Scope:
     """What a part of a text may use: the names that may appear in sizes, and how often to err on purpose.
 
-    ``noise`` 0 writes a text that is valid as far as the grammar and the options go (the sizes may
-    still not fit); 1 sprinkles every kind of mistake, so that deep code runs on valid texts too.
+    ``noise`` 1 sprinkles every kind of mistake; 0 makes none on purpose (the sizes may still not
+    fit), so that texts often parse and the analysis and renders behind the parser run too.
     """
 
     names: tuple[str, ...]
@@ -78,9 +79,9 @@ class Scope:
         return rng.random() < chance * self.noise
 
 
-def number(rng: random.Random, scope: Scope | None = None) -> str:
+def number(rng: random.Random, scope: Scope) -> str:
     """A literal: mostly an ordinary size; sometimes zero, leading zeros, 10**13 or 4,400 digits."""
-    if scope is not None and not scope.err(rng, 0.05):
+    if not scope.err(rng, 0.05):
         return rng.choice(SIZES)
     roll = rng.random()
     return rng.choice(SIZES if roll < 0.96 else ODD_NUMBERS) if roll < 0.99 else str(rng.randrange(10**40))
@@ -212,8 +213,8 @@ def text(rng: random.Random) -> str:
     noise = rng.choice((0.0, 0.3, 1.0))
     parts = []
     if rng.random() < 0.35:
-        x, dims = rng.choice(("x", "x", "X", " x ")), ("n", "h", "w", "hh", "max_n", "N", "_", "{n+k}", "{n//2}")
-        dims = dims if noise else dims[:3]
+        dims = INPUT_SIZES if noise else INPUT_SIZES[:3]
+        x = rng.choice(("x", "x", "X", " x "))
         sizes = (number(rng, Scope((), noise)) if rng.random() < 0.5 else rng.choice(dims) for _ in "chw")
         parts.append("input " + x.join(sizes) + "\n")
     blocks: Blocks = {}

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING
 
 from .. import ir
 from ..analysis import MERGE_KINDS, LayerResult, segments
+from ..braces import evaluate
 from ..rules import weight_macs
-from ..values import Value, as_int, evaluate
+from ..values import Value, as_int
 from . import printing
 from .latex import assumption, domain, escape
 from .text import TOTALS
@@ -276,11 +277,13 @@ class _Layers:
         self.net = net
         self.check = _Check(net)
         self.nodes = _leaves(net.architecture.layers)
+        self.values: Mapping[str, Value] = net.values
 
     def value(self, expr: ir.Expr) -> Value:
-        return evaluate(expr, self.net.values)
+        return evaluate(expr, self.values)
 
     def lines(self, layer: LayerResult) -> list[_Line]:
+        self.values = self.net.analysis.values_at(layer.path)  # {cin} bound to the layer's block's input
         kind = layer.kind
         node = self.nodes.get(layer.path)
         if kind == "block":

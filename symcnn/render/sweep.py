@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv as csv_module
 import io
 import json as json_module
+import warnings
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ..network import Network
 
 COLUMNS = ("n", "params", "activations", "macs", "memory")
+LABEL_CHARS = 160  # a legend entry or title longer than this is cut: matplotlib lays out text slowly
 PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", "tiff")
 """What ``--plot`` writes, by the file's suffix (none: PNG); the rest of matplotlib's need LaTeX or raw buffers."""
 TITLES = {"n": "n", "params": "params", "activations": "activations", "macs": "MACs", "memory": "memory (bytes)"}
@@ -88,29 +90,41 @@ def plot(rows: Sequence[SweepRow], net: Network, path: str, title: str, symbol: 
         import matplotlib.pyplot as plt
     except ImportError:
         raise SymcnnError("--plot needs matplotlib: pip install 'symcnn[plot]'") from None
+    labels = {quantity: TITLES[quantity] for quantity in ("params", "activations", "macs", "memory")}
+    for quantity in ("params", "activations", "macs"):
+        form = net.closed_form(quantity)
+        shown = form.polynomial if form.polynomial is not None else form.general
+        condition = f" ({form.assumption})" if form.assumption and shown is form.polynomial else ""
+        labels[quantity] = _one_line(f"{labels[quantity]} = {text(shown)}{condition}", LABEL_CHARS)
     sizes = [row.n for row in rows]
     figure, axes = plt.subplots(figsize=(8, 5))
-    for quantity in ("params", "activations", "macs", "memory"):
-        values = [getattr(row, quantity) for row in rows]
-        label = TITLES[quantity]
-        if quantity != "memory":
-            form = net.closed_form(quantity)
-            shown = form.polynomial if form.polynomial is not None else form.general
-            condition = f" ({form.assumption})" if form.assumption and shown is form.polynomial else ""
-            label = f"{label} = {text(shown)}{condition}"
-        axes.plot(sizes, values, marker="." if len(sizes) < 60 else None, label=label)
-    axes.set_yscale("log")
-    axes.set_xlabel(f"input size {symbol}")
-    axes.set_title(title)
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7)
-    figure.tight_layout()
     try:
-        figure.savefig(path, dpi=110, format=image)
+        with warnings.catch_warnings():  # a glyph the font lacks, a total that is 0 on the log scale
+            warnings.simplefilter("ignore", UserWarning)
+            for quantity, label in labels.items():
+                values = [getattr(row, quantity) for row in rows]
+                axes.plot(sizes, values, marker="." if len(sizes) < 60 else None, label=label)
+            axes.set_yscale("log")
+            axes.set_xlabel(f"input size {symbol}")
+            axes.set_title(_one_line(title, LABEL_CHARS))
+            axes.grid(True, which="both", alpha=0.3)
+            axes.legend(fontsize=7)
+            figure.tight_layout()
+            figure.savefig(path, dpi=110, format=image)
     except OSError as error:
         raise SymcnnError(f"--plot {path!r}: cannot write the file: {error.strerror or error}") from None
     finally:
         plt.close(figure)
+
+
+def _one_line(label: str, limit: int) -> str:
+    """``label`` on one line of printable characters, at most ``limit`` of them (a closed form may be long).
+
+    >>> _one_line("conv3-64\\r\\n  fc10", 60), _one_line("x" * 20, 8)
+    ('conv3-64 fc10', 'xxxxxxx…')
+    """
+    flat = "".join(char if char.isprintable() else " " for char in " ".join(label.split()))
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def solution(result: Solution, symbol: str = "n") -> str:
