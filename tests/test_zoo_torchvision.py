@@ -53,13 +53,25 @@ ZOO_TO_TORCHVISION = {
         "densenet169",
         "densenet201",
         "efficientnet_b0",
+        "efficientnet_b1",
+        "efficientnet_b2",
+        "efficientnet_b3",
+        "efficientnet_b4",
+        "efficientnet_b5",
+        "efficientnet_b6",
+        "efficientnet_b7",
         "efficientnet_v2_s",
         "efficientnet_v2_m",
         "efficientnet_v2_l",
         "googlenet",
         "inception_v3",
+        "mnasnet0_5",
+        "mnasnet0_75",
         "mnasnet1_0",
+        "mnasnet1_3",
         "mobilenet_v2",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
         "regnet_x_400mf",
         "regnet_x_800mf",
         "regnet_x_1_6gf",
@@ -111,18 +123,10 @@ TRANSFORMERS = {"maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_
 }
 
 # torchvision's CNNs without a zoo entry yet, with what the notation lacks to write them as torchvision
-# computes them. All but ShuffleNetV2 can already be written with their widths worked out by hand
-# (as the RegNet entries are); written from the width and depth multipliers, the scaled ones need
-# arithmetic in {…}.
-_MOBILENET_V3 = "widths _make_divisible(c·width_mult, 8), SE squeeze _make_divisible(e // 4, 8): make_divisible"
-_EFFICIENTNET = "widths _make_divisible(c·width_mult, 8), depths ceil(d·depth_mult): make_divisible and ceil"
-_MNASNET = "depths _round_to_multiple_of(d·alpha, 8), up unless within 10%: a rounding like make_divisible"
+# computes them. (The scaled EfficientNets, MobileNetV3 and MNASNets are written from their width and
+# depth multipliers with make_divisible and ceil in {…}.)
 _SHUFFLENET = "a channel split (x.chunk(2, dim=1), one half through the branch) and channel shuffle"
 MISSING = {
-    **dict.fromkeys(["efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4"], _EFFICIENTNET),
-    **dict.fromkeys(["efficientnet_b5", "efficientnet_b6", "efficientnet_b7"], _EFFICIENTNET),
-    **dict.fromkeys(["mnasnet0_5", "mnasnet0_75", "mnasnet1_3"], _MNASNET),
-    **dict.fromkeys(["mobilenet_v3_large", "mobilenet_v3_small"], _MOBILENET_V3),
     **dict.fromkeys(["shufflenet_v2_x0_5", "shufflenet_v2_x1_0"], _SHUFFLENET),
     **dict.fromkeys(["shufflenet_v2_x1_5", "shufflenet_v2_x2_0"], _SHUFFLENET),
 }
