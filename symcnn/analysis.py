@@ -17,11 +17,12 @@ from .dims import Size
 from .errors import LayerError
 from .layers import Flat, LayerRules, Spatial, State, shape_of
 from .rules import SYMCNN, Convention, Geometry
-from .values import Value, product, total
+from .values import Value, as_expr, as_int, product, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
 
-_MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul"}
+# A split's arms see chunks of the input, but they merge as cat's do: the split itself is a view.
+_MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul", "split": "cat"}
 MERGE_KINDS = frozenset(_MERGE_KINDS.values())
 
 
@@ -229,8 +230,12 @@ class _Walk:
 
     def _branch(self, branch: ir.Branch, state: State, path: str) -> State:
         self.groups[path] = branch.span.text
-        outputs = [self._sequence(arm, state, f"{path}/b{number}") for number, arm in enumerate(branch.arms, 1)]
         where = f"branch {branch.span.text!r} at {path} ({_position(branch.span)})"
+        inputs = _chunks(state, len(branch.arms), where) if branch.op == "split" else [state] * len(branch.arms)
+        outputs = [
+            self._sequence(arm, arm_input, f"{path}/b{number}")
+            for number, (arm, arm_input) in enumerate(zip(branch.arms, inputs, strict=True), 1)
+        ]
         merged = _MERGES[branch.op](outputs, where)
         kind = _MERGE_KINDS[branch.op]
         geometry = Geometry(kind, kind, shape_of(state), shape_of(merged), (), 0, 0, tuple(map(shape_of, outputs)))
@@ -300,6 +305,7 @@ _LEAF_NAMES: dict[type, str] = {
     ir.ChannelNorm: "ln",
     ir.LayerScale: "layerscale",
     ir.Flatten: "flatten",
+    ir.Shuffle: "shuffle",
 }
 
 # ---------------------------------------------------------------- merges
@@ -322,14 +328,40 @@ def _merge_add(outputs: Sequence[State], where: str) -> State:
     return first
 
 
-def _merge_cat(outputs: Sequence[State], where: str) -> State:
+def _chunks(state: State, parts: int, where: str) -> list[State]:
+    """A split's input as ``parts`` equal channel chunks (torch.chunk along dim 1), or a LayerError.
+
+    >>> [shape_of(chunk) for chunk in _chunks(Spatial(6, 5, 7), 3, "here")]
+    [(2, 5, 7), (2, 5, 7), (2, 5, 7)]
+    >>> _chunks(Flat(7), 2, "branch 'split(…)'")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerError: branch 'split(…)': split needs channels divisible by 2, but gets 7
+    """
+    channels = state.features if isinstance(state, Flat) else state.channels
+    count = as_int(channels)
+    if count is not None and count % parts:
+        raise LayerError(where, f"split needs channels divisible by {parts}, but gets {count}")
+    if count is not None:
+        chunk: Value = count // parts
+    else:
+        quotient = as_expr(channels) / parts
+        if quotient.is_integer is not True:  # 2·c splits in two; c may not: say so rather than guess
+            raise LayerError(where, f"split needs channels divisible by {parts}, but gets {channels}")
+        chunk = as_expr(quotient)
+    if isinstance(state, Flat):
+        return [Flat(chunk)] * parts
+    return [Spatial(chunk, state.height, state.width)] * parts
+
+
+def _merge_cat(outputs: Sequence[State], where: str, op: str = "cat") -> State:
     if all(isinstance(state, Flat) for state in outputs):
         return Flat(total(state.features for state in outputs if isinstance(state, Flat)))
     spatial = [state for state in outputs if isinstance(state, Spatial)]
     if len(spatial) != len(outputs) or any(
         (state.height, state.width) != (spatial[0].height, spatial[0].width) for state in spatial
     ):
-        raise _mismatch(where, "cat", outputs, "arms of one height and width")
+        raise _mismatch(where, op, outputs, "arms of one height and width")
     return Spatial(total(state.channels for state in spatial), spatial[0].height, spatial[0].width)
 
 
@@ -355,4 +387,8 @@ def _broadcast(first: Size, second: Size) -> Size | None:
     return None
 
 
-_MERGES = {"res": _merge_add, "cat": _merge_cat, "mul": _merge_mul}
+def _merge_split(outputs: Sequence[State], where: str) -> State:
+    return _merge_cat(outputs, where, "split")
+
+
+_MERGES = {"res": _merge_add, "cat": _merge_cat, "mul": _merge_mul, "split": _merge_split}

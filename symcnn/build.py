@@ -160,7 +160,12 @@ class _Builder(ExpressionBuilder):
         arms = tuple(self._sequence(arm) for arm in tree.children[1:] if isinstance(arm, Tree))
         if op == "res" and len(arms) == 1:
             arms = (*arms, ())  # res(f): y = f(x) + x
-        assert op in ("res", "cat", "mul")
+        if op == "split" and (len(arms) < 2 or not any(arms)):
+            # One arm would get the whole input, and arms all empty give it back unchanged: a slip either way.
+            span = self._span(tree)
+            reason = "split needs at least two arms" if len(arms) < 2 else "split needs a layer in at least one arm"
+            raise LayerError(f"branch {span.text!r} (line {span.line}, column {span.column})", reason)
+        assert op in ("res", "cat", "mul", "split")
         return ir.Branch(op, arms, self._span(tree))  # type: ignore[arg-type]
 
     def _block_use(self, tree: Tree[Token]) -> ir.Block:
@@ -286,6 +291,8 @@ class _Builder(ExpressionBuilder):
             return ir.ChannelNorm(span)
         if op == "layerscale":
             return ir.LayerScale(span)
+        if op == "shuffle":
+            return ir.Shuffle(self._single(options.take("groups", ir.Num(2)), span, "groups"), span)
         kept = tuple(
             (name, self._decimal(value, span, name)) for name, (value, _) in options.given.items() if name != "inplace"
         )
@@ -376,6 +383,7 @@ _SIMPLE_OPTIONS: dict[str, tuple[str, ...]] = {
     "bn": ("affine", "track_running_stats", "eps", "momentum"),
     "dropout": ("p",),
     "lrn": ("size", "alpha", "beta", "k"),
+    "shuffle": ("groups",),
 }
 
 

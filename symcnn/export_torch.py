@@ -202,6 +202,9 @@ def _factory(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
 
         channels, spatial = need.value(before[0]), len(before) == 3
         return lambda: LayerScale(channels, spatial)
+    if isinstance(layer, ir.Shuffle):
+        groups = need.expr(layer.groups)
+        return lambda: torch_nn.ChannelShuffle(groups)
     if isinstance(layer, ir.Elementwise):
         return _elementwise(layer, len(before), need.where)
     raise SymcnnError(f"{need.where}: {type(layer).__name__} has no PyTorch export yet")

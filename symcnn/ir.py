@@ -183,15 +183,25 @@ class LayerScale:
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
-Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten
+@dataclass(frozen=True)
+class Shuffle:
+    """ShuffleNet's channel shuffle: C channels as ``groups`` × C/groups, transposed (no parameters)."""
+
+    groups: Expr
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+
+
+Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten | Shuffle
 
 
 @dataclass(frozen=True)
 class Branch:
     """Parallel arms on one input, merged: res adds, cat concatenates channels,
-    mul multiplies (a C×1×1 arm broadcasts). An empty arm is the identity."""
+    mul multiplies (a C×1×1 arm broadcasts). An empty arm is the identity.
+    split gives arm i the i-th of as many equal channel chunks as there are arms
+    and concatenates the arms' outputs (ShuffleNetV2)."""
 
-    op: Literal["res", "cat", "mul"]
+    op: Literal["res", "cat", "mul", "split"]
     arms: tuple[tuple[Node, ...], ...]
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 

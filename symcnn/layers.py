@@ -169,6 +169,8 @@ class LayerRules:
             return Geometry("ln", "ln", before, before, (channels,), channels, 0), state
         if isinstance(layer, ir.LayerScale):
             return Geometry("scale", "layerscale", before, before, (channels,), 0, 0), state
+        if isinstance(layer, ir.Shuffle):
+            return self._shuffle(layer, state, where), state
         if isinstance(layer, ir.Flatten):
             flat = Flat(product(before))
             return Geometry("flatten", "flatten", before, shape_of(flat), (), 0, 0), flat
@@ -230,6 +232,23 @@ class LayerRules:
         after = Spatial(state.channels, sizes[0], sizes[-1])
         geometry = Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0, window=kernel)
         return geometry, after
+
+    def _shuffle(self, layer: ir.Shuffle, state: State, where: str) -> Geometry:
+        """A channel shuffle: the shape kept, no parameters; the groups must divide the channels.
+
+        >>> from symcnn.build import build
+        >>> (shuffle,) = build("shuffle(groups=3)").layers
+        >>> LayerRules({}).apply(shuffle, Spatial(6, 4, 4), "here")[0].output
+        (6, 4, 4)
+        """
+        if isinstance(state, Flat):
+            raise LayerError(where, f"shuffle needs a C×H×W input, but it gets {state.features} flat features")
+        groups = self.positive(layer.groups, where, "groups")
+        count, parts = as_int(state.channels), as_int(groups)
+        if count is not None and parts is not None and count % parts:
+            raise LayerError(where, f"groups = {parts} does not divide the {count} channels")
+        before = shape_of(state)
+        return Geometry("shuffle", "shuffle", before, before, (), 0, 0)
 
     def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
         first, second = (self.positive(expr, where, what, least) for expr in pair)

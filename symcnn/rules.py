@@ -25,8 +25,13 @@ from dataclasses import dataclass, field
 from .errors import SymcnnError
 from .values import Value, as_int, product, total
 
-# Every kind of row the analysis makes; add, cat and mul are the merges of branches.
-KINDS = ("conv", "pool", "fc", "bn", "ln", "scale", "act", "dropout", "lrn", "flatten", "identity", "add", "cat", "mul")
+# Every kind of row the analysis makes; add, cat and mul are the merges of branches (a split merges as cat).
+# shuffle (ShuffleNet's channel shuffle) writes a new contiguous tensor: an activation wherever
+# the convention counts other parameter-free layers that are not in place (pooling).
+KINDS = (
+    "conv", "pool", "fc", "bn", "ln", "scale", "act", "dropout", "lrn", "flatten", "identity", "shuffle",
+    "add", "cat", "mul",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -344,9 +349,9 @@ FVCORE = Convention(
         "fvcore's FlopCountAnalysis(model, x).total(), one 'flop' per multiply-add: conv and fc weights "
         "at every output position, no bias; batch norm 2 per input value (1 without affine; 5 and 4 when "
         "it normalises with the batch's statistics); layer norm 5 per value; adaptive average pooling "
-        "(gap too) 1 per input value; activation functions, softmax, max and average pooling, LRN and "
-        "merges 0 (ops it does not support); activations: ActivationCountAnalysis, the outputs of conv "
-        "and fc only, not the input"
+        "(gap too) 1 per input value; activation functions, softmax, max and average pooling, LRN, "
+        "channel shuffle and merges 0 (ops it does not support); activations: ActivationCountAnalysis, "
+        "the outputs of conv and fc only, not the input"
     ),
     count_input=False,
     activation_rules={"conv": OUTPUT, "fc": OUTPUT},
@@ -404,7 +409,7 @@ PTFLOPS = Convention(
         "2 per input value and relu and gelu 2 per value (the module's hook and the patched functional "
         "both count); relu6 (a module hook only), silu and softmax (patched functionals only) 1 per value; "
         "sigmoid, tanh, hardswish, hardsigmoid 0; LRN (4·C + size − 1)·H·W (its patched mul, avg_pool3d, "
-        "mul and add); layer scale and merges 0; " + _AS_SYMCNN
+        "mul and add); layer scale, channel shuffle and merges 0; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
@@ -448,8 +453,8 @@ THOP = Convention(
         "4 per input value (2 without affine), layer norm 4; softmax (3·C − 1) per position; average "
         "pooling 1 per output value, adaptive average pooling (gap too) 1 per input and output value "
         "(computed in float64 and truncated: one less at some sizes, e.g. 8×8 to 7×7); activation "
-        "functions, max pooling, LRN and merges 0; layer scale has no rule, so neither its MACs nor its "
-        "parameters count; " + _AS_SYMCNN
+        "functions, max pooling, LRN, channel shuffle and merges 0; layer scale has no rule, so neither its "
+        "MACs nor its parameters count; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,

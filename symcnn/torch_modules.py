@@ -11,7 +11,8 @@ from torch import nn
 
 class Branch(nn.Module):
     """Arms on one input, merged: ``res`` adds, ``cat`` concatenates channels,
-    ``mul`` multiplies (a C×1×1 arm broadcasts)."""
+    ``mul`` multiplies (a C×1×1 arm broadcasts); ``split`` gives arm i the i-th of
+    equal channel chunks (``torch.chunk``, a view) and concatenates the arms' outputs."""
 
     def __init__(self, op: str, arms: dict[str, nn.Module]) -> None:
         super().__init__()
@@ -21,8 +22,9 @@ class Branch(nn.Module):
             self.add_module(name, arm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs: list[torch.Tensor] = [self.get_submodule(name)(x) for name in self.names]
-        if self.op == "cat":
+        inputs = x.chunk(len(self.names), dim=1) if self.op == "split" else (x,) * len(self.names)
+        outputs: list[torch.Tensor] = [self.get_submodule(name)(part) for name, part in zip(self.names, inputs)]
+        if self.op in ("cat", "split"):
             return torch.cat(outputs, dim=1)
         merged = outputs[0]
         for output in outputs[1:]:

@@ -9,7 +9,7 @@ has no LRN over flat features), branch arms that agree. Spatial sizes are
 how the validity domain gets tested.
 
 Items are layers, repeated layers (``conv3-16x2``), repeated groups
-(``(… )x2``), branches (``res``, ``cat``, ``mul``) and uses of named blocks
+(``(… )x2``), branches (``res``, ``cat``, ``mul``, ``split``) and uses of named blocks
 (``let blk1(c) = conv3-{c} relu``). Branch arms are built only from layers that
 keep ⌊(x − 1)/s⌋ + 1 (odd kernels with 'same' padding, one stride per arm), so
 a branch never refuses a size by itself and its arms always agree.
@@ -184,6 +184,14 @@ def elementwise(draw: st.DrawFn, state: State) -> Piece:
 
 
 @st.composite
+def shuffle(draw: st.DrawFn, channels: int) -> Piece:
+    """A channel shuffle in groups that divide the channels (the default 2 when it does)."""
+    groups = draw(st.sampled_from(_divisors(channels)))
+    text = "shuffle" if groups == 2 and draw(st.booleans()) else f"shuffle(groups={groups})"
+    return Piece(text, _on_map(lambda c: None if c % groups else ("map", c)))
+
+
+@st.composite
 def flatten(draw: st.DrawFn) -> Piece:
     return Piece(draw(st.sampled_from(["flatten", "Flatten"])), lambda state: ("flat", 0))
 
@@ -212,6 +220,7 @@ def layer(draw: st.DrawFn, state: State) -> Piece:
             adaptive_pool(),
             batch_norm(),
             elementwise(state),
+            shuffle(state[1]),
             flatten(),
             fc(),
         )
@@ -267,8 +276,9 @@ def arm(draw: st.DrawFn, stride: int, target: int | None) -> tuple[str, ArmOut]:
 
 @st.composite
 def branch(draw: st.DrawFn, channels: int) -> Piece:
-    """``res``, ``cat`` or ``mul`` whose arms agree at every input size."""
-    op = draw(st.sampled_from(["res", "cat", "mul"]))
+    """``res``, ``cat``, ``mul`` or ``split`` whose arms agree at every input size."""
+    parts = [p for p in (2, 3) if channels % p == 0]
+    op = draw(st.sampled_from(["res", "cat", "mul", *(["split"] if parts else [])]))
     stride = draw(st.sampled_from([1, 1, 2]))
     texts: list[str] = []
     outs: list[ArmOut] = []
@@ -282,15 +292,18 @@ def branch(draw: st.DrawFn, channels: int) -> Piece:
                 text, out = draw(arm(stride, target))
                 texts.append(text)
                 outs.append(out)
-    elif op == "cat":
-        for _ in range(draw(st.integers(1, 3))):
-            if stride == 1 and draw(st.integers(0, 3)) == 0:
+    elif op in ("cat", "split"):  # a split's arm sees one chunk; an empty arm passes it (or the input) through
+        count = draw(st.integers(1, 3)) if op == "cat" else draw(st.sampled_from(parts))
+        for _ in range(count):
+            if stride == 1 and draw(st.integers(0, 3 if op == "cat" else 2)) == 0:
                 texts.append("")
                 outs.append(None)
             else:
                 text, out = draw(arm(stride, None))
                 texts.append(text)
                 outs.append(out)
+        if op == "split" and not any(texts):  # a split needs a layer in one arm
+            texts[0] = "bn"
     else:  # squeeze-and-excitation: an arm times a C×1×1 gate
         identity = stride == 1 and draw(st.booleans())
         target = channels if identity else draw(st.integers(1, MAX_CHANNELS))
@@ -302,8 +315,11 @@ def branch(draw: st.DrawFn, channels: int) -> Piece:
     def apply(state: State) -> State | None:
         if state[0] != "map":
             return None
-        sizes = [state[1] if out is None else out for out in outs]
-        if op == "cat":
+        if op == "split" and state[1] % len(outs):
+            return None
+        chunk = state[1] // len(outs) if op == "split" else state[1]
+        sizes = [chunk if out is None else out for out in outs]
+        if op in ("cat", "split"):
             return ("map", sum(sizes))
         if op == "res" and len(sizes) == 1:
             sizes.append(state[1])

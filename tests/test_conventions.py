@@ -215,6 +215,9 @@ PROBES = [
     "conv3-8 maxpool3(stride=1, padding=1, ceil_mode=true) adaptivemaxpool3 adaptiveavgpool3 adaptiveavgpool4x2",
     "conv3-8 adaptiveavgpool5 gap flatten",
     "conv3-8 res(conv3-8 | ) cat(conv1-4 | conv1-4 | ) mul( | gap conv1-16 sigmoid)",
+    "conv3-8 split( | conv1-2 bn relu) shuffle(groups=3) split(bn relu | conv3-3 | dwconv3) shuffle(groups=7)",
+    "conv3-6 split(conv3-3(bias=false) maxpool3(stride=2, padding=1) | dwconv3(stride=2)) shuffle(groups=3) "
+    "gap fc4 split( | fc3) relu",
     "conv3-8 fc5 bn softmax relu fc3(bias=false) ln layerscale",
 ]
 

@@ -124,7 +124,5 @@ def test_symbolic_kernels_and_paddings_cost_no_floor_per_layer() -> None:
     size = step(n - 2 * k, 3 - k, 1)
     assert isinstance(size, sympy.Expr) and not size.atoms(sympy.floor)
     assert size == n - 3 * k + 3
-    _run(["report", "vgg16"])  # warm
-    code, _, err, seconds = _run(["report", "input 3xnxn conv{k}-8x1000 conv3-8(padding={p})x1000", "--format", "csv"])
-    assert code == 0, err
-    assert seconds < 4  # about 1 s; about 4 s with a floor() per layer
+    code, _, err, _ = _run(["report", "input 3xnxn conv{k}-8x1000 conv3-8(padding={p})x1000", "--format", "csv"])
+    assert code == 0, err  # the time it takes is benchmarks/speed.py's business, not a test's

@@ -95,6 +95,10 @@ ZOO_TO_TORCHVISION = {
         "resnext50_32x4d",
         "resnext101_32x8d",
         "resnext101_64x4d",
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
         "wide_resnet50_2",
         "wide_resnet101_2",
         "squeezenet1_0",
@@ -123,13 +127,10 @@ TRANSFORMERS = {"maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_
 }
 
 # torchvision's CNNs without a zoo entry yet, with what the notation lacks to write them as torchvision
-# computes them. (The scaled EfficientNets, MobileNetV3 and MNASNets are written from their width and
-# depth multipliers with make_divisible and ceil in {…}.)
-_SHUFFLENET = "a channel split (x.chunk(2, dim=1), one half through the branch) and channel shuffle"
-MISSING = {
-    **dict.fromkeys(["shufflenet_v2_x0_5", "shufflenet_v2_x1_0"], _SHUFFLENET),
-    **dict.fromkeys(["shufflenet_v2_x1_5", "shufflenet_v2_x2_0"], _SHUFFLENET),
-}
+# computes them. None is left: the last, ShuffleNetV2, came with split(…) and shuffle. (The scaled
+# EfficientNets, MobileNetV3 and MNASNets are written from their width and depth multipliers with
+# make_divisible and ceil in {…}.)
+MISSING: dict[str, str] = {}
 
 # torchvision states min_size (33, 33) for every EfficientNetV2 weight (_COMMON_META_V2 in
 # torchvision/models/efficientnet.py), but the architecture runs from n = 1: the stem and every
