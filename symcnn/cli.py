@@ -94,6 +94,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_solve(commands)
     listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
     listing.add_argument("name", nargs="?")
+    listing.add_argument(
+        "--table", action="store_true", help="a Markdown table of every entry's parameters and MACs at --n"
+    )
+    listing.add_argument("--n", type=_whole_number, default=224, help="the input size of --table (default 224)")
     return parser
 
 
@@ -305,7 +309,28 @@ def _read_arch(arch: str) -> str:
 
 
 def _zoo_command(args: argparse.Namespace) -> str:
+    if args.table:
+        if args.name is not None:
+            raise SymcnnError("--table lists the whole zoo; give no name")
+        return _zoo_table(args.n)
     return _zoo(args.name)
+
+
+def _zoo_table(n: int) -> str:
+    from . import zoo
+    from .network import parse
+    from .render.zoo import ZooRow, table
+
+    rows = []
+    for name in zoo.names():
+        symbolic = parse(name)
+        smallest = symbolic.analysis.smallest_valid.get("n")
+        if "n" not in symbolic.symbols or (smallest is not None and n < smallest):
+            rows.append(ZooRow(name, None, None, smallest))  # an entry with a fixed input, or n too small
+            continue
+        at_n = symbolic.at(n=n)
+        rows.append(ZooRow(name, int(at_n.params), int(at_n.macs), smallest))
+    return table(rows, n)
 
 
 def _zoo(name: str | None) -> str:

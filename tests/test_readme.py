@@ -76,3 +76,13 @@ def test_indented_notation_examples_parse() -> None:
     for block in blocks:
         text = "\n".join(line[4:] for line in block.splitlines())
         assert symcnn.parse(text).layers
+
+
+def test_zoo_table_is_the_commands_output() -> None:
+    """The README's zoo table is what `symcnn zoo --table` prints (its numbers are checked
+    against torchvision and the papers by the zoo tests)."""
+    shown = README.split("<!-- zoo-table:", 1)[1].split("-->", 1)[1].split("<!-- /zoo-table -->", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-m", "symcnn", "zoo", "--table"], capture_output=True, text=True, check=True
+    )
+    assert shown.strip() == result.stdout.strip()

@@ -7,7 +7,7 @@ import io
 import json as json_module
 import warnings
 from collections.abc import Sequence
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from ..sweep import Memory, Solution, SweepRow
@@ -83,6 +83,9 @@ def plot(rows: Sequence[SweepRow], net: Network, path: str, title: str, symbol: 
             f"--plot {path!r}: cannot draw a {suffix!r} file; the suffix must be one of "
             + ", ".join("." + name for name in PLOT_FORMATS)
         )
+    folder = Path(path).parent
+    if not folder.is_dir():  # before matplotlib's import (half a second) and the drawing
+        raise SymcnnError(f"--plot {path!r}: cannot write the file: no folder {str(folder)!r}")
     try:
         import matplotlib
 
