@@ -318,9 +318,12 @@ def _zoo_command(args: argparse.Namespace) -> str:
 
 def _zoo_table(n: int) -> str:
     from . import zoo
+    from .limits import MAX_SYMBOL_VALUE
     from .network import parse
     from .render.zoo import ZooRow, table
 
+    if not 1 <= n <= MAX_SYMBOL_VALUE:
+        raise SymcnnError(f"--n must be from 1 to {MAX_SYMBOL_VALUE:,}, not {n}")
     rows = []
     for name in zoo.names():
         symbolic = parse(name)
