@@ -85,26 +85,32 @@ def startup() -> None:
                   f"{verdict(ratio, LARK_RATIO_TARGET)}")  # fmt: skip
 
 
-_DERIVE = """
-import time, symcnn, sympy, sympy.tensor.tensor, symcnn.network, symcnn.parser
+_FRESH = """
+import time, symcnn, sympy, sympy.tensor.tensor, symcnn.network, symcnn.parser, symcnn.evaluate
 symcnn.parser._parser()
 start = time.perf_counter()
 net = symcnn.parse({name!r})
-for quantity in ("params", "buffers", "activations", "macs"):
-    net.closed_form(quantity)
+for quantity in {quantities!r}:
+    {work}
 print(time.perf_counter() - start)
 """
+
+
+def fresh_seconds(name: str, quantities: tuple[str, ...], work: str, repeats: int = 5) -> float:
+    """Median time of parsing ``name`` and doing ``work`` per quantity in fresh interpreters
+    that have imported symcnn and sympy: no cache of an earlier derivation helps."""
+    code = _FRESH.format(name=name, quantities=quantities, work=work)
+    times = []
+    for _ in range(repeats):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        times.append(float(result.stdout))
+    return statistics.median(times)
 
 
 def derivation() -> None:
     print("\n2. Parse + totals + closed forms after import (fresh interpreters, median of 5)")
     for name, target in DERIVATION_TARGETS_MS.items():
-        times = []
-        for _ in range(5):
-            code = _DERIVE.format(name=name)
-            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-            times.append(float(result.stdout) * 1000)
-        elapsed = statistics.median(times)
+        elapsed = 1000 * fresh_seconds(name, ("params", "buffers", "activations", "macs"), "net.closed_form(quantity)")
         print(f"   {name:<18} {elapsed:7.1f} ms   target ≤ {target:.0f} ms: {verdict(elapsed, target)}")
 
 
@@ -184,25 +190,9 @@ def evaluation() -> None:
               f"{verdict(elapsed, EVALUATION_TARGET_MS)}")  # fmt: skip
 
 
-_SWEEP = """
-import time, symcnn, sympy, sympy.tensor.tensor, symcnn.network, symcnn.parser, symcnn.evaluate
-symcnn.parser._parser()
-start = time.perf_counter()
-net = symcnn.parse({name!r})
-for quantity in ("params", "activations", "macs"):
-    net.sweep(quantity, {sizes!r})
-print(time.perf_counter() - start)
-"""
-
-
 def symcnn_sweep_seconds(name: str) -> float:
     """Parse, closed forms and exact values at every size, in a fresh interpreter (no cache warm)."""
-    times = []
-    for _ in range(5):
-        code = _SWEEP.format(name=name, sizes=SWEEP_SIZES)
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        times.append(float(result.stdout))
-    return statistics.median(times)
+    return fresh_seconds(name, ("params", "activations", "macs"), f"net.sweep(quantity, {SWEEP_SIZES!r})")
 
 
 def tool_seconds(name: str, tool: str) -> float:
