@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from . import ir
 from .dims import Size
 from .errors import LayerError
 from .layers import Flat, LayerRules, Spatial, State, shape_of
 from .rules import SYMCNN, Convention, Geometry
-from .values import Value, as_expr, as_int, product, total
+from .values import Shown, Value, as_expr, as_int, product, public, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
 
@@ -63,27 +64,58 @@ class Analysis:
     size is at least 1 (None where a symbolic stride or kernel hides it).
     ``groups`` maps the path of every block and branch to its text, ``block_inputs``
     the path of every block to the channels entering it (what ``{cin}`` means inside).
+
+    The walk counts in :class:`~symcnn.poly.Poly` (the ``raw_`` fields); the layers,
+    shapes and totals it shows are ints and sympy expressions, converted on first use,
+    so a total or a closed form never waits for sympy.
     """
 
     architecture: ir.Architecture
     values: Mapping[str, int]
     convention: Convention
-    input: tuple[Value, ...]
-    input_activations: Value
-    layers: tuple[LayerResult, ...]
+    raw_input: tuple[Value, ...]
+    raw_input_activations: Value
+    raw_layers: tuple[LayerResult, ...]
     smallest_valid: Mapping[str, int | None]
     groups: Mapping[str, str]
-    block_inputs: Mapping[str, Value] = field(default_factory=dict)
+    raw_block_inputs: Mapping[str, Value] = field(default_factory=dict)
     _totals: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
 
-    def total(self, quantity: str) -> Value:
-        """The sum of one of :data:`QUANTITIES` over the layers (the input too, for activations)."""
+    @cached_property
+    def layers(self) -> tuple[LayerResult, ...]:
+        shown: dict[Geometry, Geometry] = {}
+        return tuple(_public_layer(layer, shown) for layer in self.raw_layers)
+
+    @cached_property
+    def input(self) -> tuple[Value, ...]:
+        return tuple(map(public, self.raw_input))
+
+    @cached_property
+    def input_activations(self) -> Value:
+        return public(self.raw_input_activations)
+
+    @cached_property
+    def block_inputs(self) -> Mapping[str, Value]:
+        return {path: public(channels) for path, channels in self.raw_block_inputs.items()}
+
+    def raw_total(self, quantity: str) -> Value:
+        """The sum of one of :data:`QUANTITIES` over the layers (the input too, for activations),
+        as the walk counts it (a :class:`~symcnn.poly.Poly` where it depends on a size)."""
         if quantity not in self._totals:
-            extra = [self.input_activations] if quantity == "activations" else []
-            self._totals[quantity] = total(extra + [getattr(layer, quantity) for layer in self.layers])
+            extra = [self.raw_input_activations] if quantity == "activations" else []
+            self._totals[quantity] = total(extra + [getattr(layer, quantity) for layer in self.raw_layers])
         return self._totals[quantity]
 
-    def values_at(self, path: str) -> Mapping[str, Value]:
+    def total(self, quantity: str) -> Value:
+        """The sum of one of :data:`QUANTITIES` over the layers (the input too, for activations).
+
+        >>> from symcnn.build import build
+        >>> analyze(build("conv3-8 maxpool")).total("activations")
+        11*n**2 + 8*floor(n/2)**2
+        """
+        return public(self.raw_total(quantity))
+
+    def values_at(self, path: str) -> Mapping[str, Shown]:
         """The symbols' values for the row at ``path``, ``{cin}`` bound to its innermost block's input.
 
         >>> from symcnn.build import build
@@ -93,9 +125,9 @@ class Analysis:
         """
         parts = path.split("/")
         for end in range(len(parts) - 1, 0, -1):
-            channels = self.block_inputs.get("/".join(parts[:end]))
+            channels = self.raw_block_inputs.get("/".join(parts[:end]))
             if channels is not None:
-                return {**self.values, ir.CIN: channels}
+                return {**self.values, ir.CIN: public(channels)}
         return self.values
 
     def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
@@ -137,6 +169,32 @@ class Analysis:
             if inside:  # an empty block (``let e = ()``) has no rows to total
                 folded.append(_fold(path, name, inside))
         return tuple(folded)
+
+
+def _public_layer(layer: LayerResult, shown: dict[Geometry, Geometry]) -> LayerResult:
+    """``layer`` with ints and sympy expressions in place of Polys (a geometry converted once)."""
+    geometry = shown.get(layer.geometry)
+    if geometry is None:
+        raw = layer.geometry
+        geometry = shown[raw] = replace(
+            raw,
+            input=tuple(map(public, raw.input)),
+            output=tuple(map(public, raw.output)),
+            weight_factors=tuple(map(public, raw.weight_factors)),
+            biases=public(raw.biases),
+            buffers=public(raw.buffers),
+            parts=tuple(tuple(map(public, part)) for part in raw.parts),
+        )
+    return replace(
+        layer,
+        geometry=geometry,
+        params=public(layer.params),
+        weights=public(layer.weights),
+        biases=public(layer.biases),
+        buffers=public(layer.buffers),
+        activations=public(layer.activations),
+        macs=public(layer.macs),
+    )
 
 
 def _fold(path: str, name: str, layers: Sequence[LayerResult]) -> LayerResult:
@@ -188,12 +246,12 @@ class _Walk:
             architecture=self.architecture,
             values=self.values,
             convention=self.convention,
-            input=first,
-            input_activations=product(first) if self.convention.count_input else 0,
-            layers=tuple(self.results),
+            raw_input=first,
+            raw_input_activations=product(first) if self.convention.count_input else 0,
+            raw_layers=tuple(self.results),
             smallest_valid=self.rules.smallest_valid,
             groups=self.groups,
-            block_inputs=self.block_inputs,
+            raw_block_inputs=self.block_inputs,
         )
 
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
@@ -222,7 +280,8 @@ class _Walk:
         """A block's body, with ``{cin}`` bound to the channels entering it."""
         channels = state.channels if isinstance(state, Spatial) else state.features
         self.block_inputs[path] = channels
-        outer, self.rules.cin = self.rules.cin, channels
+        # {cin} is worked out by sympy-free braces or by sympy: a count of sizes goes in as sympy.
+        outer, self.rules.cin = self.rules.cin, public(channels)
         try:
             return self._sequence(block.body, state, path)
         finally:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from . import ir
 from .errors import SymcnnError
 from .limits import MAX_MAGNITUDE
-from .values import Value, as_expr, symbol
+from .values import Shown, as_expr, symbol
 
 if TYPE_CHECKING:
     import sympy
@@ -35,7 +35,7 @@ Number: TypeAlias = "int | Fraction"
 Exact: TypeAlias = "int | Fraction | sympy.Expr"
 
 
-def evaluate(expr: ir.Expr, values: Mapping[str, Value], what: str = "a {…} expression") -> Value:
+def evaluate(expr: ir.Expr, values: Mapping[str, Shown], what: str = "a {…} expression") -> Shown:
     """The value of an IR expression, with the given symbols substituted: a whole number.
 
     Inside, ``{…}`` is exact rational arithmetic (:mod:`symcnn.braces`); what it gives
@@ -55,7 +55,7 @@ def evaluate(expr: ir.Expr, values: Mapping[str, Value], what: str = "a {…} ex
     return whole(value(expr, values), what)
 
 
-def value(expr: ir.Expr, values: Mapping[str, Value]) -> Exact:
+def value(expr: ir.Expr, values: Mapping[str, Shown]) -> Exact:
     """``expr`` with the given symbols substituted: an int, a Fraction, or a sympy expression."""
     if isinstance(expr, ir.Num):
         return expr.value

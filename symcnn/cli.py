@@ -321,6 +321,7 @@ def _zoo_table(n: int) -> str:
     from .limits import MAX_SYMBOL_VALUE
     from .network import parse
     from .render.zoo import ZooRow, table
+    from .values import as_int
 
     if not 1 <= n <= MAX_SYMBOL_VALUE:
         raise SymcnnError(f"--n must be from 1 to {MAX_SYMBOL_VALUE:,}, not {n}")
@@ -332,7 +333,7 @@ def _zoo_table(n: int) -> str:
             rows.append(ZooRow(name, None, None, smallest))  # an entry with a fixed input, or n too small
             continue
         at_n = symbolic.at(n=n)
-        rows.append(ZooRow(name, int(at_n.params), int(at_n.macs), smallest))
+        rows.append(ZooRow(name, as_int(at_n.params), as_int(at_n.macs), smallest))
     return table(rows, n)
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from math import comb, lcm
 from typing import TYPE_CHECKING
 
 from .dims import ATOM_KEYS
 from .errors import SymcnnError
 from .limits import MAX_EXPANDED_TERMS
-from .values import Value, as_expr, symbol
+from .poly import Poly, canonical, polynomial_form
+from .values import Value, as_expr, public, symbol
 
 if TYPE_CHECKING:
     import sympy
@@ -28,13 +30,23 @@ class ClosedForm:
     ``general`` holds for every valid input size; ``polynomial`` holds when each
     symbol in ``multiple_of`` is a multiple of the number given (None when no
     polynomial form exists); ``smallest_valid`` is the domain: each input
-    symbol at least this (None where it could not be derived).
+    symbol at least this (None where it could not be derived). Both forms are
+    ints or sympy expressions, built from the ``raw_`` forms (which may be
+    :class:`~symcnn.poly.Poly`) when first asked for.
     """
 
-    general: Value
-    polynomial: Value | None
+    raw_general: Value
+    raw_polynomial: Value | None
     multiple_of: Mapping[str, int]
     smallest_valid: Mapping[str, int | None]
+
+    @cached_property
+    def general(self) -> Value:
+        return public(self.raw_general)
+
+    @cached_property
+    def polynomial(self) -> Value | None:
+        return None if self.raw_polynomial is None else public(self.raw_polynomial)
 
     @property
     def assumption(self) -> str:
@@ -100,6 +112,10 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
     """
     if isinstance(total, int):
         return ClosedForm(total, total, {}, dict(smallest_valid))
+    if isinstance(total, Poly):
+        expanded = canonical(total)
+        exact, lcms = polynomial_form(expanded)
+        return ClosedForm(expanded, exact, lcms, dict(smallest_valid))
     import sympy
 
     if not _expanded(total) and expanded_terms(total) > MAX_EXPANDED_TERMS:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TypeAlias
 
-from .values import Value, as_expr, floor_div, symbol
+from .poly import Poly
+from .values import Shown, Value, as_expr, floor_div, symbol
 
 if TYPE_CHECKING:
     import sympy
@@ -65,11 +66,12 @@ class FloorSize:
         >>> FloorSize("n", 35, 32).expr()
         floor(n/32 + 3/32) + 1
         """
-        return _floor_size_expr(self.symbol, self.offset, self.divisor)
+        return size_atom(self.symbol, self.offset, self.divisor)
 
 
 @cache
-def _floor_size_expr(name: str, offset: int, divisor: int) -> sympy.Expr:
+def size_atom(name: str, offset: int, divisor: int) -> sympy.Expr:
+    """The sympy expression of the size ⌊(name + offset)/divisor⌋ (what a :class:`~symcnn.poly.Poly` atom shows)."""
     quotient, remainder = divmod(offset, divisor)
     return as_expr(floor_atom(name, remainder, divisor) + quotient)
 
@@ -110,12 +112,25 @@ def step(size: Size, shift: Value, divisor: Value) -> Size:
     if isinstance(divisor, int) and divisor == 1:
         # Sizes, kernels and paddings are integers: ⌊x/1⌋ = x. sympy's floor() would take ~1 ms
         # to prove it, per layer with a symbolic kernel or padding (conv{k}-8x800 took 2 s).
-        return size_expr(size) + shift
-    return floor_div(size_expr(size) + shift, divisor)
+        return as_expr(_sympy_size(size) + shift)
+    return as_expr(floor_div(_sympy_size(size) + shift, divisor))
+
+
+def _sympy_size(size: Size) -> Shown:
+    return size.expr() if isinstance(size, FloorSize) else size
 
 
 def size_expr(size: Size) -> Value:
-    """The size as an int or a sympy expression."""
+    """The size as a value: an int, a :class:`~symcnn.poly.Poly` atom, or a sympy expression.
+
+    >>> size_expr(7), size_expr(FloorSize("n", 1, 2))
+    (7, floor(n/2 + 1/2))
+    """
     if isinstance(size, FloorSize):
-        return size.expr()
+        return _atom(size.symbol, size.offset, size.divisor)
     return size
+
+
+@cache
+def _atom(name: str, offset: int, divisor: int) -> Poly:
+    return Poly.atom(name, offset, divisor)  # one object per size: its hash is worked out once

@@ -30,7 +30,7 @@ from .analysis import MERGE_KINDS, LayerResult, segments
 from .braces import evaluate
 from .errors import SymcnnError
 from .network import Network
-from .values import Value, as_int, product
+from .values import Shown, Value, as_int, product
 
 if TYPE_CHECKING:
     from torch import nn
@@ -121,7 +121,7 @@ class _Exporter:
 class _Resolver:
     """Turns values into ints, noting the symbols that still lack a value."""
 
-    def __init__(self, values: Mapping[str, Value]) -> None:
+    def __init__(self, values: Mapping[str, Shown]) -> None:
         self.values = values
         self.where = ""
         self.missing: dict[str, list[str]] = {}

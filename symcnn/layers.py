@@ -17,7 +17,7 @@ from .dims import FloorSize, Size, size_expr, step
 from .errors import LayerError, SizeError, SymcnnError, shorten_literal
 from .limits import MAX_DIVISOR, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
 from .rules import Geometry
-from .values import Value, as_expr, as_int, product
+from .values import Shown, Value, as_expr, as_int, product
 
 _T = TypeVar("_T")
 
@@ -62,9 +62,9 @@ class LayerRules:
     def __init__(self, values: dict[str, int]) -> None:
         self.values = values
         self.smallest_valid: dict[str, int | None] = {}
-        self.cin: Value | None = None  # {cin}: the channels entering the innermost block around the layer
+        self.cin: Shown | None = None  # {cin}: the channels entering the innermost block around the layer
         # A repeated layer's {…} is worked out once (sympy is slow); one mentioning {cin}, once per binding.
-        self._evaluated: dict[ir.Expr, Value | dict[Value | None, Value]] = {}
+        self._evaluated: dict[ir.Expr, Shown | dict[Shown | None, Shown]] = {}
 
     # ---------------------------------------------------------------- values
 
@@ -74,7 +74,7 @@ class LayerRules:
             return FloorSize(expr.name, 0, 1)
         return self.positive(expr, where, "the input size")
 
-    def positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Value:
+    def positive(self, expr: ir.Expr, where: str, what: str, least: int = 1) -> Shown:
         known = self._evaluated.get(expr)
         result = known.get(self.cin) if isinstance(known, dict) else known
         if result is None:
@@ -84,7 +84,7 @@ class LayerRules:
             raise LayerError(where, f"{what} is {number}; it must be at least {least}")
         return result
 
-    def _whole(self, expr: ir.Expr, where: str, what: str) -> Value:
+    def _whole(self, expr: ir.Expr, where: str, what: str) -> Shown:
         """``expr``'s value, which must be whole: else the reason names ``what`` (the number of filters is 57.6)."""
         uses_cin = ir.CIN in ir.symbols_of(expr)
         values = {**self.values, ir.CIN: self.cin} if uses_cin and self.cin is not None else self.values

@@ -15,6 +15,7 @@ from .build import build
 from .closed_form import ClosedForm, closed_form
 from .errors import SizeError, SymcnnError, UnknownNameError, shorten_literal
 from .limits import MAX_SYMBOL_VALUE
+from .poly import Poly, compile_counts
 from .rules import CONVENTIONS, Convention
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class Network:
     def closed_form(self, quantity: str) -> ClosedForm:
         """The general and polynomial closed forms of a total, with its domain (derived once)."""
         if quantity not in self._closed_forms:
-            self._closed_forms[quantity] = closed_form(self.total(quantity), self.analysis.smallest_valid)
+            self._closed_forms[quantity] = closed_form(self.analysis.raw_total(quantity), self.analysis.smallest_valid)
         return self._closed_forms[quantity]
 
     # ------------------------------------------------------------ evaluation
@@ -146,9 +147,13 @@ class Network:
             raise SymcnnError(
                 f"{symbol} = {min(sizes)} is outside the domain: the network is valid for {symbol} ≥ {least}"
             )
-        from .evaluate import evaluate_many  # sympy: only sweeps need it
+        general = self.closed_form(quantity).raw_general
+        if isinstance(general, Poly):  # counted by the walk's own algebra: no sympy
+            count = compile_counts(general, symbol)
+            return [count(size) for size in sizes]
+        from .evaluate import evaluate_many  # sympy: only a form with other symbols needs it
 
-        return evaluate_many(self.closed_form(quantity).general, symbol, sizes, expanded=True)
+        return evaluate_many(general, symbol, sizes, expanded=True)
 
     # ------------------------------------------------------------ renderings
 

@@ -11,12 +11,17 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, TypeAlias
 
+from .poly import Poly, add_all
+
 if TYPE_CHECKING:
     import sympy
 
 # sympy is imported only when a value needs a symbol (``symbol`` is the only way in):
 # a network evaluated at numbers never pays its import (~0.4 s).
-Value: TypeAlias = "int | sympy.Expr"
+# Inside the analysis a count of sizes is a Poly (fast, exact); what it shows the world is sympy.
+Value: TypeAlias = "int | Poly | sympy.Expr"
+# A value as symcnn shows it (and as ``{…}`` expressions and symbols' values are): never a Poly.
+Shown: TypeAlias = "int | sympy.Expr"
 
 
 @cache
@@ -52,11 +57,18 @@ def floor_div(numerator: Value, denominator: Value) -> Value:
 
 
 def as_expr(value: object) -> sympy.Expr:
-    """``value`` typed as a sympy expression (sympy's own functions are untyped)."""
+    """``value`` as a sympy expression: a Poly converted, anything else typed (sympy's own functions are untyped)."""
+    if isinstance(value, Poly):
+        return value.as_sympy()
     import sympy
 
     assert isinstance(value, sympy.Expr)
     return value
+
+
+def public(value: Value) -> Shown:
+    """``value`` as the analysis shows it: an int or a sympy expression, never a Poly."""
+    return value.as_sympy() if isinstance(value, Poly) else value
 
 
 def total(values: Iterable[Value]) -> Value:
@@ -70,17 +82,20 @@ def total(values: Iterable[Value]) -> Value:
     n + 3
     """
     number = 0
+    polys: list[Poly] = []
     terms: list[sympy.Expr] = []
     for value in values:
         if isinstance(value, int):
             number += value
+        elif isinstance(value, Poly):
+            polys.append(value)
         else:
             terms.append(value)
     if not terms:
-        return number
+        return add_all(polys) + number if polys else number
     import sympy
 
-    return sympy.Add(*terms, number)
+    return sympy.Add(*terms, *(poly.as_sympy() for poly in polys), number)
 
 
 def product(values: Iterable[Value]) -> Value:
@@ -97,15 +112,21 @@ def _product(values: tuple[Value, ...]) -> Value:
     6*(n - 4)**2
     """
     number = 1
+    polys: Value = 1
     factors: list[sympy.Expr] = []
     for value in values:
         if isinstance(value, int):
             number *= value
+        elif isinstance(value, Poly):
+            polys = value * polys
         else:
             factors.append(value)
     if not factors:
-        return number
+        return polys * number
     import sympy
+
+    if isinstance(polys, Poly):
+        factors.append(polys.as_sympy())
 
     # One Mul keeps (n - 4)·(n - 4)·6 as 6·(n - 4)², not (6·n - 24)·(n - 4).
     return as_expr(sympy.Mul(number, *factors))
@@ -120,6 +141,8 @@ def as_int(value: Value) -> int | None:
     """
     if isinstance(value, int):
         return value
+    if isinstance(value, Poly):  # never constant
+        return None
     import sympy
 
     if isinstance(value, sympy.Integer):

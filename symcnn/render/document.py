@@ -36,7 +36,7 @@ from .. import ir
 from ..analysis import MERGE_KINDS, LayerResult, segments
 from ..braces import evaluate
 from ..rules import weight_macs
-from ..values import Value, as_int
+from ..values import Shown, Value, as_expr, as_int
 from . import printing
 from .latex import assumption, domain, escape
 from .text import TOTALS
@@ -166,7 +166,7 @@ class _Check:
         if key not in self._cache:
             from .expressions import value_at
 
-            self._cache[key] = value_at(value, self.samples[index])
+            self._cache[key] = value_at(as_expr(value), self.samples[index])
         return self._cache[key]
 
     def agree(self, what: str, formula: Callable[[Getter], int], value: Value) -> None:
@@ -277,7 +277,7 @@ class _Layers:
         self.net = net
         self.check = _Check(net)
         self.nodes = _leaves(net.architecture.layers)
-        self.values: Mapping[str, Value] = net.values
+        self.values: Mapping[str, Shown] = net.values
 
     def value(self, expr: ir.Expr) -> Value:
         return evaluate(expr, self.values)

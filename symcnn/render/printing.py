@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..values import as_int
+from ..values import as_expr, as_int
 
 if TYPE_CHECKING:
     import sympy
@@ -77,7 +77,7 @@ def text(value: Value) -> str:
     >>> text(35597096), text(607 * symbol("n") ** 2 / 2 + 9192)
     ('35,597,096', '607·n²/2 + 9,192')
     """
-    return group(value) if isinstance(value, int) else _show(value, "text")
+    return group(value) if isinstance(value, int) else _show(as_expr(value), "text")
 
 
 def plain(value: Value) -> str:
@@ -87,7 +87,7 @@ def plain(value: Value) -> str:
     >>> plain(2048), plain(2048 * symbol("n") ** 2 + 35597096)
     ('2048', '2048*n**2 + 35597096')
     """
-    return str(value) if isinstance(value, int) else _show(value, "plain")
+    return str(value) if isinstance(value, int) else _show(as_expr(value), "plain")
 
 
 def latex(value: Value) -> str:
@@ -97,7 +97,7 @@ def latex(value: Value) -> str:
     >>> latex(2048 * symbol("n") ** 2 + 35597096)
     '2{,}048 \\\\cdot n^{2} + 35{,}597{,}096'
     """
-    return latex_group(value) if isinstance(value, int) else _show(value, "tex")
+    return latex_group(value) if isinstance(value, int) else _show(as_expr(value), "tex")
 
 
 def latex_inline(value: Value) -> str:
@@ -108,7 +108,7 @@ def latex_inline(value: Value) -> str:
     >>> latex_inline(2097152 * sympy.floor((symbol("n") + 3) / 32) ** 2 + 4096)
     '2{,}097{,}152 \\\\cdot \\\\lfloor (n + 3)/32 \\\\rfloor^{2} + 4{,}096'
     """
-    return latex_group(value) if isinstance(value, int) else _show(value, "inline")
+    return latex_group(value) if isinstance(value, int) else _show(as_expr(value), "inline")
 
 
 def _factors(factors: Iterable[Value], sign: str, kind: str) -> str:
@@ -120,7 +120,7 @@ def _factors(factors: Iterable[Value], sign: str, kind: str) -> str:
         else:
             from .expressions import factor
 
-            printed.append(factor(value, kind))
+            printed.append(factor(as_expr(value), kind))
     return sign.join(printed)
 
 
@@ -207,4 +207,4 @@ def latex_terms(value: Value) -> list[str]:
         return [latex_group(value)]
     from .expressions import tex_terms
 
-    return tex_terms(value)
+    return tex_terms(as_expr(value))
