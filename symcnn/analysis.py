@@ -229,10 +229,11 @@ class _Walk:
         self.groups: dict[str, str] = {}
         self.block_inputs: dict[str, Value] = {}
         self.uses_cin: dict[int, bool] = {}  # by the id of a layer: repeats share their nodes
+        self.segments: dict[int, tuple[Sequence[ir.Node], list[tuple[ir.Node, str]]]] = {}  # by id of a sequence
         # Repeated layers (a block used 36 times, a text written out) meet the same input
         # again: apply and count each (layer, input) once. Layers compare without their spans.
         self.applied: dict[tuple[ir.Layer, State] | tuple[ir.Layer, State, Value | None], tuple[Geometry, State]] = {}
-        self.counted: dict[Geometry, tuple[Value, Value]] = {}
+        self.counted: dict[Geometry, tuple[Value, Value, Value, Value]] = {}  # weights, params, activations, MACs
 
     def run(self) -> Analysis:
         spec = self.architecture.input
@@ -255,7 +256,10 @@ class _Walk:
         )
 
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
-        for node, segment in zip(nodes, segments(nodes), strict=True):
+        named = self.segments.get(id(nodes))  # a block's body is one tuple, however often it is used
+        if named is None or named[0] is not nodes:
+            named = self.segments[id(nodes)] = (nodes, list(zip(nodes, segments(nodes), strict=True)))
+        for node, segment in named[1]:
             path = f"{prefix}/{segment}" if prefix else segment
             if isinstance(node, ir.Block):
                 self.groups[path] = node.span.text
@@ -263,7 +267,6 @@ class _Walk:
             elif isinstance(node, ir.Branch):
                 state = self._branch(node, state, path)
             else:
-                where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
                 uses_cin = self.uses_cin.get(id(node))
                 if uses_cin is None:
                     uses_cin = self.uses_cin[id(node)] = ir.uses_cin(node)
@@ -271,6 +274,7 @@ class _Walk:
                 key = (node, state, self.rules.cin) if uses_cin else (node, state)
                 known = self.applied.get(key)
                 if known is None:
+                    where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
                     known = self.applied[key] = self.rules.apply(node, state, where)
                 geometry, state = known
                 self._record(path, node.span.text, geometry)
@@ -302,23 +306,27 @@ class _Walk:
         return merged
 
     def _record(self, path: str, name: str, geometry: Geometry) -> None:
-        weights = geometry.weights
         counts = self.counted.get(geometry)
         if counts is None:
-            counts = (self.convention.activations(geometry), self.convention.mac_count(geometry))
-            self.counted[geometry] = counts
+            weights = geometry.weights
+            counts = self.counted[geometry] = (
+                weights,
+                weights + geometry.biases,
+                self.convention.activations(geometry),
+                self.convention.mac_count(geometry),
+            )
         self.results.append(
             LayerResult(
                 index=len(self.results) + 1,
                 path=path,
                 name=name,
                 geometry=geometry,
-                params=weights + geometry.biases,
-                weights=weights,
+                params=counts[1],
+                weights=counts[0],
                 biases=geometry.biases,
                 buffers=geometry.buffers,
-                activations=counts[0],
-                macs=counts[1],
+                activations=counts[2],
+                macs=counts[3],
             )
         )
 

@@ -9,13 +9,13 @@ from typing import Literal
 from lark import Token, Tree
 
 from . import ir
-from .build_expr import ExpressionBuilder
 from .build_expr import suggest as _suggest
+from .build_via import SIMPLE_VIA, ViaBuilder, Word
 from .errors import LayerError
 from .limits import MAX_LAYERS, MAX_NESTING
 from .parser import KNOWN_WORDS, parse_tree, reads_as_keyword
 
-OptionValue = ir.Expr | ir.Pair | bool | str
+OptionValue = ir.Expr | ir.Pair | bool | str | Word
 
 
 def build(text: str) -> ir.Architecture:
@@ -40,6 +40,13 @@ class _Options:
         entry = self.given.get(name)
         return default if entry is None else entry[0]
 
+    @property
+    def via(self) -> str:
+        """The ``via=`` word, checked by :meth:`_Builder._options`; "" when not given (the nn module)."""
+        value = self.take("via", Word(""))
+        assert isinstance(value, Word)
+        return value.text
+
 
 @dataclass(frozen=True)
 class _Definition:
@@ -50,7 +57,7 @@ class _Definition:
     body: Tree[Token]
 
 
-class _Builder(ExpressionBuilder):
+class _Builder(ViaBuilder):
     def __init__(self, text: str) -> None:
         self.text = text
         self.count = 0
@@ -219,9 +226,9 @@ class _Builder(ExpressionBuilder):
         depthwise = tree.data == "dwconv"
         out_channels = None if depthwise else self._expr(tree.children[2])
         allowed = ("stride", "padding", "dilation", "bias") + (() if depthwise else ("groups",))
-        options = self._options(tree, span, allowed)
+        options = self._options(tree, span, allowed, () if depthwise else ("linear",))
         groups = options.take("groups", ir.Num(1))
-        return ir.Conv(
+        conv = ir.Conv(
             kernel=kernel,
             out_channels=out_channels,
             stride=self._pair(options.take("stride", ir.Num(1)), span, "stride"),
@@ -230,7 +237,11 @@ class _Builder(ExpressionBuilder):
             groups=None if depthwise else self._single(groups, span, "groups"),
             bias=self._bool(options.take("bias", True), span, "bias"),
             span=span,
+            via=options.via,
         )
+        if conv.via == "linear":
+            self._check_linear(conv, options.given["via"][1])
+        return conv
 
     def _pool(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
@@ -243,7 +254,7 @@ class _Builder(ExpressionBuilder):
         allowed = ("kernel_size", "stride", "padding", "ceil_mode") + (
             ("dilation",) if mode == "max" else ("count_include_pad",)
         )
-        options = self._options(tree, span, allowed)
+        options = self._options(tree, span, allowed, ("functional",))
         kernel = self._pair(options.take("kernel_size", window), span, "kernel_size")
         options.take("count_include_pad", True)  # shapes and counts do not depend on it
         return ir.Pool(
@@ -254,6 +265,7 @@ class _Builder(ExpressionBuilder):
             dilation=self._pair(options.take("dilation", ir.Num(1)), span, "dilation"),
             ceil_mode=self._bool(options.take("ceil_mode", False), span, "ceil_mode"),
             span=span,
+            via=options.via,
         )
 
     def _adaptive_pool(self, tree: Tree[Token]) -> ir.Layer:
@@ -262,13 +274,13 @@ class _Builder(ExpressionBuilder):
         sizes = [
             self._expr(child) for child in tree.children[1:] if isinstance(child, Tree) and child.data != "options"
         ]
-        self._options(tree, span, ())
-        return ir.AdaptivePool(mode, (sizes[0], sizes[-1]), span)
+        options = self._options(tree, span, (), ("functional",))
+        return ir.AdaptivePool(mode, (sizes[0], sizes[-1]), span, options.via)
 
     def _gap(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
-        self._options(tree, span, ())
-        return ir.AdaptivePool("avg", (ir.Num(1), ir.Num(1)), span)
+        options = self._options(tree, span, (), ("functional", "mean"))
+        return ir.AdaptivePool("avg", (ir.Num(1), ir.Num(1)), span, options.via)
 
     def _fc(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
@@ -278,7 +290,7 @@ class _Builder(ExpressionBuilder):
     def _simple(self, tree: Tree[Token]) -> ir.Layer:
         span = self._span(tree)
         op = str(tree.children[0]).lower().replace("-", "")
-        options = self._options(tree, span, (*_SIMPLE_OPTIONS.get(op, ()), "inplace"))
+        options = self._options(tree, span, (*_SIMPLE_OPTIONS.get(op, ()), "inplace"), SIMPLE_VIA.get(op, ()))
         if op == "bn":
             return ir.BatchNorm(
                 affine=self._bool(options.take("affine", True), span, "affine"),
@@ -288,15 +300,17 @@ class _Builder(ExpressionBuilder):
         if op == "flatten":
             return ir.Flatten(span)
         if op == "ln":
-            return ir.ChannelNorm(span)
+            return ir.ChannelNorm(span, options.via)
         if op == "layerscale":
-            return ir.LayerScale(span)
+            return ir.LayerScale(span, options.via)
         if op == "shuffle":
             return ir.Shuffle(self._single(options.take("groups", ir.Num(2)), span, "groups"), span)
         kept = tuple(
-            (name, self._decimal(value, span, name)) for name, (value, _) in options.given.items() if name != "inplace"
+            (name, self._decimal(value, span, name))
+            for name, (value, _) in options.given.items()
+            if name not in ("inplace", "via")
         )
-        return ir.Elementwise(op, kept, span)
+        return ir.Elementwise(op, kept, span, options.via)
 
     # -------------------------------------------------------------- pieces
 
@@ -305,7 +319,10 @@ class _Builder(ExpressionBuilder):
         sizes = [self._expr(child) for child in node.children]
         return (sizes[0], sizes[-1])
 
-    def _options(self, tree: Tree[Token], span: ir.Span, allowed: tuple[str, ...]) -> _Options:
+    def _options(
+        self, tree: Tree[Token], span: ir.Span, allowed: tuple[str, ...], vias: tuple[str, ...] = ()
+    ) -> _Options:
+        """The options after a layer: names in ``allowed``, and ``via=`` one of ``vias`` (checked with a caret)."""
         last = tree.children[-1] if tree.children else None
         given: dict[str, tuple[OptionValue, Tree[Token]]] = {}
         if not (isinstance(last, Tree) and last.data == "options"):
@@ -313,9 +330,17 @@ class _Builder(ExpressionBuilder):
         for option in last.children:
             assert isinstance(option, Tree)
             name = str(option.children[0])
+            value_node = option.children[1]
+            assert isinstance(value_node, Tree)
+            if name == "via" or (value_node.data == "word" and name in allowed):  # only via= takes a word
+                if name in given:
+                    raise self._layer_error(span, f"option {name!r} is given twice")
+                given[name] = (self._via(name, option, value_node, span, vias), option)
+                continue
             if name not in allowed:
-                hint = _suggest(name, allowed) or (
-                    f"; allowed: {', '.join(allowed)}" if allowed else "; this layer takes no options"
+                known = (*allowed, "via") if vias else allowed
+                hint = _suggest(name, known) or (
+                    f"; allowed: {', '.join(known)}" if known else "; this layer takes no options"
                 )
                 raise self._layer_error(span, f"unknown option {name!r}{hint}")
             if name in given:
@@ -339,7 +364,7 @@ class _Builder(ExpressionBuilder):
         return (self._single(value, span, name),) * 2
 
     def _single(self, value: OptionValue, span: ir.Span, name: str) -> ir.Expr:
-        if isinstance(value, (bool, str, tuple)):
+        if isinstance(value, (bool, str, tuple, Word)):
             raise self._layer_error(span, f"option {name!r} takes a whole number")
         return value
 
@@ -361,7 +386,7 @@ class _Builder(ExpressionBuilder):
         """Where ``tree`` stands, its text with block arguments put in: conv3-{c} → conv3-64."""
         meta = tree.meta
         text = self.text[meta.start_pos : meta.end_pos]
-        if self.env:
+        if self.env and "{" in text:  # walking the subtree for braces is most of a block's build time
             for brace in sorted(tree.find_data("brace"), key=lambda b: -b.meta.start_pos):
                 shown = self._shown(self._expr(brace))
                 if shown is not None:

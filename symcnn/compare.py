@@ -165,7 +165,8 @@ def matching(value: int, network: Network, conventions: Sequence[str] | None = N
 def _totals(network: Network, convention: Convention) -> Totals:
     under = Network(analyze(network.architecture, network.values, convention))
     params = total(convention.params(layer.geometry) for layer in under.layers)
-    sums = {"activations": under.activations, "params": params}
+    stored = total(convention.stored_params(layer.geometry) for layer in under.layers)
+    sums = {"activations": under.activations, "params": params, "stored params": stored}
     memory = tuple(Figure(figure, figure.factor * sums[figure.quantity]) for figure in convention.memory)
     terms: dict[str, list[Value]] = {}
     for layer in under.layers:

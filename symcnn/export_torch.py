@@ -162,6 +162,8 @@ def _factory(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
     from torch import nn as torch_nn
 
     before = result.geometry.input
+    if getattr(layer, "via", ""):
+        return _via(layer, result, need)
     if isinstance(layer, ir.Conv):
         cin, cout = need.value(before[0]), need.value(result.output[0])
         groups = cin if layer.depthwise else need.expr(layer.groups or ir.Num(1))
@@ -208,6 +210,45 @@ def _factory(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
     if isinstance(layer, ir.Elementwise):
         return _elementwise(layer, len(before), need.where)
     raise SymcnnError(f"{need.where}: {type(layer).__name__} has no PyTorch export yet")
+
+
+def _via(layer: ir.Layer, result: LayerResult, need: _Resolver) -> Factory:
+    """A layer that torchvision runs as a functional call, a mean or a Linear on a channels-last map (``via=``).
+
+    >>> import symcnn
+    >>> net = symcnn.parse("conv1-8(via=linear) relu(via=functional) maxpool(via=functional) gap(via=mean)", n=4)
+    >>> [type(module).__name__ for module in symcnn.to_torch(net)]
+    ['ChannelsLastLinear', 'FunctionalReLU', 'FunctionalMaxPool2d', 'GlobalMean']
+    """
+    from . import torch_modules as modules
+
+    before = result.geometry.input
+    if isinstance(layer, ir.Conv):  # via=linear: the builder checked it is 1×1, stride 1, groups 1
+        cin, cout = need.value(before[0]), need.value(result.output[0])
+        return lambda: modules.ChannelsLastLinear(cin, cout, layer.bias)
+    if isinstance(layer, ir.AdaptivePool) and layer.via == "mean":
+        return lambda: modules.GlobalMean()
+    if isinstance(layer, ir.AdaptivePool):
+        size = (need.value(result.output[1]), need.value(result.output[2]))
+        return lambda: modules.functional(f"adaptive{layer.mode}pool")(size)
+    if isinstance(layer, ir.Pool):
+        kernel, stride, padding = need.pair(layer.kernel), need.pair(layer.stride), need.pair(layer.padding)
+        dilation = need.pair(layer.dilation)
+        pool = modules.functional(f"{layer.mode}pool")
+        if layer.mode == "max":
+            return lambda: pool(kernel, stride, padding, dilation, ceil_mode=layer.ceil_mode)
+        if dilation != (1, 1):
+            raise SymcnnError(f"{need.where}: average pooling has no dilation in PyTorch")
+        return lambda: pool(kernel, stride, padding, ceil_mode=layer.ceil_mode)
+    if isinstance(layer, ir.ChannelNorm):
+        channels = need.value(before[0])
+        return lambda: modules.LayerNorm2d(channels)
+    if isinstance(layer, ir.LayerScale):
+        channels, spatial = need.value(before[0]), len(before) == 3
+        return lambda: modules.BlockLayerScale(channels, spatial)
+    assert isinstance(layer, ir.Elementwise), layer
+    activation = modules.functional(layer.op)
+    return (lambda: activation(dim=1)) if layer.op == "softmax" else (lambda: activation())
 
 
 def _elementwise(layer: ir.Elementwise, rank: int, where: str) -> Factory:

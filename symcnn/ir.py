@@ -103,6 +103,7 @@ class Conv:
     groups: Expr | None  # None: 1, or the channels in when depthwise
     bias: bool
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
     @property
     def depthwise(self) -> bool:
@@ -120,6 +121,7 @@ class Pool:
     dilation: Pair
     ceil_mode: bool
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class AdaptivePool:
     mode: Literal["max", "avg"]
     output: Pair
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ class Elementwise:
     op: str
     options: tuple[tuple[str, str], ...]
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ class ChannelNorm:
     """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d)."""
 
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,7 @@ class LayerScale:
     """One learnable factor per channel (ConvNeXt's layer scale)."""
 
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # how torch runs it, where that changes what a tool counts (VIA); "" the nn module
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,20 @@ class Shuffle:
 
     groups: Expr
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+
+
+VIA: dict[str, str] = {
+    "functional": "a call of torch.nn.functional (F.relu, F.max_pool2d, F.adaptive_avg_pool2d) or, for a layer "
+    "norm or layer scale, the op inside a module the tools do not know (LayerNorm2d, a block's own γ)",
+    "mean": "x.mean([2, 3]): a global average pool as a tensor method, no pooling op at all",
+    "linear": "an nn.Linear over the channels at every position of a channels-last map (x.permute(0, 2, 3, 1))",
+}
+"""The values of ``via=``: how torch runs a layer where that changes what a tool counts.
+
+Shapes, parameters and symcnn's own counts never depend on it; each tool's
+convention follows the tool (:mod:`symcnn.conventions`). The empty string is the
+nn module (``nn.ReLU``, ``nn.MaxPool2d``, ``nn.Conv2d`` …).
+"""
 
 
 Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten | Shuffle

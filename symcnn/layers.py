@@ -154,7 +154,8 @@ class LayerRules:
                 return self._pool(layer, state, where)
             height, width = (self.positive(size, where, "the output size") for size in layer.output)
             after = Spatial(state.channels, height, width)
-            return Geometry("pool", f"adaptive{layer.mode}pool", before, shape_of(after), (), 0, 0), after
+            geometry = Geometry("pool", f"adaptive{layer.mode}pool", before, shape_of(after), (), 0, 0, via=layer.via)
+            return geometry, after
         channels = before[0]
         if isinstance(layer, ir.Linear):
             out = self.positive(layer.out_features, where, "the number of outputs")
@@ -166,9 +167,9 @@ class LayerRules:
             buffers = 2 * channels + 1 if layer.track_running_stats else 0
             return Geometry("bn", "bn", before, before, weights, biases, buffers), state
         if isinstance(layer, ir.ChannelNorm):
-            return Geometry("ln", "ln", before, before, (channels,), channels, 0), state
+            return Geometry("ln", "ln", before, before, (channels,), channels, 0, via=layer.via), state
         if isinstance(layer, ir.LayerScale):
-            return Geometry("scale", "layerscale", before, before, (channels,), 0, 0), state
+            return Geometry("scale", "layerscale", before, before, (channels,), 0, 0, via=layer.via), state
         if isinstance(layer, ir.Shuffle):
             return self._shuffle(layer, state, where), state
         if isinstance(layer, ir.Flatten):
@@ -176,7 +177,7 @@ class LayerRules:
             return Geometry("flatten", "flatten", before, shape_of(flat), (), 0, 0), flat
         kind = _ELEMENTWISE_KINDS.get(layer.op, "act")
         window = _lrn_window(layer) if layer.op == "lrn" else ()
-        return Geometry(kind, layer.op, before, before, (), 0, 0, window=window), state
+        return Geometry(kind, layer.op, before, before, (), 0, 0, window=window, via=layer.via), state
 
     def _conv(self, layer: ir.Conv, state: Spatial, where: str) -> tuple[Geometry, State]:
         kernel = self._pair(layer.kernel, where, "the kernel size")
@@ -202,7 +203,7 @@ class LayerRules:
         factors = (kernel[0], kernel[1], per_group, channels_out)
         op = "dwconv" if layer.depthwise else "conv"
         biases = channels_out if layer.bias else 0
-        return Geometry("conv", op, shape_of(state), shape_of(after), factors, biases, 0), after
+        return Geometry("conv", op, shape_of(state), shape_of(after), factors, biases, 0, via=layer.via), after
 
     def _pool(self, layer: ir.Pool, state: Spatial, where: str) -> tuple[Geometry, State]:
         kernel = self._pair(layer.kernel, where, "the window size")
@@ -230,7 +231,9 @@ class LayerRules:
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
         after = Spatial(state.channels, sizes[0], sizes[-1])
-        geometry = Geometry("pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0, window=kernel)
+        geometry = Geometry(
+            "pool", f"{layer.mode}pool", shape_of(state), shape_of(after), (), 0, 0, window=kernel, via=layer.via
+        )
         return geometry, after
 
     def _shuffle(self, layer: ir.Shuffle, state: State, where: str) -> Geometry:

@@ -148,6 +148,8 @@ class Network:
                 f"{symbol} = {min(sizes)} is outside the domain: the network is valid for {symbol} ≥ {least}"
             )
         general = self.closed_form(quantity).raw_general
+        if isinstance(general, int):
+            return [general] * len(sizes)
         if isinstance(general, Poly):  # counted by the walk's own algebra: no sympy
             count = compile_counts(general, symbol)
             return [count(size) for size in sizes]

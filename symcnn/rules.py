@@ -1,29 +1,34 @@
-"""Counting conventions: what each layer kind adds to MACs and to memory, per tool.
+"""Counting rules: what one layer adds to MACs and to memory, as data.
 
 Parameters and buffers are facts of a layer; multiply-accumulates and
 activations depend on rules that every tool chooses for itself (is the bias
-addition counted? pooling? the activation functions? the input?). Each tool's
-choices are one :class:`Convention` value: a table from layer kind to
-:class:`Rule`, data rather than ``if`` statements spread over the code. The
-rules were read in each tool's source and measured on the modules that
-:func:`symcnn.to_torch` exports (``tests/test_conventions.py`` runs the tools):
+addition counted? pooling? the activation functions? the input?). A
+:class:`Rule` is one such choice for one layer kind, a function of the layer's
+:class:`Geometry` with a short text; a :class:`Convention` is a tool's table of
+them. The tables themselves, one per tool, are in :mod:`symcnn.conventions`
+(``CONVENTIONS`` and ``SYMCNN`` are importable from here too):
 
->>> from symcnn.values import symbol
->>> n = symbol("n")
->>> conv = Geometry("conv", "conv", (64, n, n), (64, n, n), (3, 3, 64, 64), 64, 0)
->>> [(name, CONVENTIONS[name].mac_count(conv)) for name in ("symcnn", "fvcore", "torchinfo", "torch")]
-[('symcnn', 36864*n**2), ('fvcore', 36864*n**2), ('torchinfo', 36928*n**2), ('torch', 73728*n**2)]
->>> CONVENTIONS["ptflops"].macs["act"].text
-'relu, gelu 2·out; relu6, silu, swish, softmax out; others 0'
+>>> conv = Geometry("conv", "conv", (64, 7, 7), (128, 7, 7), (1, 1, 64, 128), 128, 0)
+>>> Params(1, 1)(conv), Params(1, 1, per_position=False)(conv), Params(2).text
+(407680, 8320, '2·w·P')
+>>> linear = Geometry("conv", "conv", (64, 7, 7), (128, 7, 7), (1, 1, 64, 128), 128, 0, via="linear")
+>>> ByVia(Params(1, 1), {"linear": Params(1, 1, per_position=False)})(linear)
+8320
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .errors import SymcnnError
 from .values import Value, as_int, product, total
+
+if TYPE_CHECKING:
+    from .conventions import CONVENTIONS, SYMCNN
+
+__all__ = ["CONVENTIONS", "KINDS", "SYMCNN", "ByFlag", "ByOp", "ByVia", "Convention", "Geometry", "Memory", "Rule"]
 
 # Every kind of row the analysis makes; add, cat and mul are the merges of branches (a split merges as cat).
 # shuffle (ShuffleNet's channel shuffle) writes a new contiguous tensor: an activation wherever
@@ -44,6 +49,8 @@ class Geometry:
     product of ``weight_factors`` (k_h, k_w, C_in/groups, C_out for a conv;
     C, H, W, out for an fc that flattens). ``window`` is the pooling window
     (k_h, k_w) or the LRN's (size,) across channels, empty for other layers.
+    ``via`` is how torch runs it where a tool counts that apart (:data:`symcnn.ir.VIA`):
+    "functional", "mean" or "linear"; "" is the nn module.
     """
 
     kind: str
@@ -55,6 +62,7 @@ class Geometry:
     buffers: Value
     parts: tuple[tuple[Value, ...], ...] = ()  # the arms' outputs, for a branch's merge
     window: tuple[Value, ...] = ()
+    via: str = ""
 
     @property
     def weights(self) -> Value:
@@ -258,6 +266,32 @@ class ByFlag(Rule):
         return f"{self.yes.text} with {flag}, {self.no.text} without"
 
 
+@dataclass(frozen=True)
+class ByVia(Rule):
+    """``module`` for the layer as an nn module; for one that torch runs another way
+    (``Geometry.via``: a functional call, a mean, a Linear on a channels-last map), its rule in ``vias``.
+
+    >>> ByVia(Values(2, "in"), {"functional": Values(1, "in"), "mean": Values(0)}).text
+    '2·in (via=functional: in; via=mean: 0)'
+    >>> ByVia(Values(1, "out"), {"functional": Values(0), "mean": Values(0)}).text
+    'out (via=functional, mean: 0)'
+    """
+
+    module: Rule
+    vias: Mapping[str, Rule] = field(hash=False)
+
+    def parts(self, geometry: Geometry) -> tuple[tuple[str, Value], ...]:
+        return self.vias.get(geometry.via, self.module).parts(geometry)
+
+    @property
+    def text(self) -> str:
+        grouped: dict[str, list[str]] = {}
+        for via, rule in self.vias.items():
+            grouped.setdefault(rule.text, []).append(via)
+        ways = "; ".join(f"via={', '.join(vias)}: {text}" for text, vias in grouped.items())
+        return f"{self.module.text} ({ways})"
+
+
 weight_macs = Params()
 """One multiply-add per weight per output position: conv and fc, no bias."""
 
@@ -271,7 +305,8 @@ NOTHING = Values(0)
 class Memory:
     """One memory figure a tool reports: ``factor`` times a total of the convention.
 
-    ``quantity`` is "activations" or "params"; ``factor`` is what one counted
+    ``quantity`` is "activations", "params", or "stored params" (the parameters
+    the tool puts in the figure: :meth:`Convention.stored_params`); ``factor`` is what one counted
     value weighs (4 bytes in float32; 8 = 4 bytes, forward and backward);
     ``unit`` is what the figure counts ("values" or "bytes"); the tool prints
     it in units of ``scale`` of them, named ``scale_name`` (torchinfo: MB of
@@ -294,7 +329,9 @@ class Convention:
     kind without one adds 0. ``count_input``: whether the input counts as an
     activation. ``unit``: what ``macs`` counts, "MACs" (one per multiply-add) or
     "FLOPs" (two). ``tool``: the call whose number the convention reproduces.
-    ``unreported_params``: kinds whose parameters the tool leaves out of its total.
+    ``unreported_params``: kinds, or (kind, via) pairs, whose parameters the tool leaves out of its total.
+    ``unstored_params``: (kind, via) pairs whose parameters the tool counts in its total but
+    leaves out of its "stored params" memory figure (torchinfo's Params size holds leaf modules' only).
     """
 
     name: str
@@ -305,7 +342,8 @@ class Convention:
     unit: str = "MACs"
     tool: str = ""
     memory: tuple[Memory, ...] = ()
-    unreported_params: frozenset[str] = frozenset()
+    unreported_params: frozenset[str | tuple[str, str]] = frozenset()
+    unstored_params: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def in_place(self) -> frozenset[str]:
@@ -322,167 +360,24 @@ class Convention:
 
     def params(self, geometry: Geometry) -> Value:
         """The parameters the tool counts for this layer."""
-        return 0 if geometry.kind in self.unreported_params else geometry.params
+        unreported = self.unreported_params
+        return 0 if geometry.kind in unreported or (geometry.kind, geometry.via) in unreported else geometry.params
+
+    def stored_params(self, geometry: Geometry) -> Value:
+        """The parameters the tool's "stored params" memory figure counts for this layer.
+
+        >>> from symcnn.conventions import TORCHINFO
+        >>> scale = Geometry("scale", "layerscale", (8, 4, 4), (8, 4, 4), (8,), 0, 0, via="functional")
+        >>> TORCHINFO.params(scale), TORCHINFO.stored_params(scale)
+        (8, 0)
+        """
+        return 0 if (geometry.kind, geometry.via) in self.unstored_params else self.params(geometry)
 
 
-_SYMCNN_IN_PLACE = {"act", "dropout", "lrn", "flatten", "identity"}
-_SYMCNN_ACTIVATIONS: dict[str, Rule] = {kind: OUTPUT for kind in KINDS if kind not in _SYMCNN_IN_PLACE}
-_AS_SYMCNN = "activations: as symcnn's (the tool reports none)"
+def __getattr__(name: str) -> Any:
+    """``CONVENTIONS`` and ``SYMCNN`` live in :mod:`symcnn.conventions` (which imports this module)."""
+    if name in ("CONVENTIONS", "SYMCNN"):
+        from . import conventions
 
-SYMCNN = Convention(
-    name="symcnn",
-    summary=(
-        "activations: the input and every layer's output except activation functions, softmax, "
-        "dropout, lrn, identity and flatten (in place); MACs: conv k_h·k_w·(C_in/groups)·C_out·H_out·W_out, "
-        "fc in·out, no bias, every other layer 0"
-    ),
-    count_input=True,
-    activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": weight_macs, "fc": weight_macs},
-    tool="symcnn's own rules (the default)",
-    memory=(Memory("activations", "activations"),),
-)
-
-FVCORE = Convention(
-    name="fvcore",
-    summary=(
-        "fvcore's FlopCountAnalysis(model, x).total(), one 'flop' per multiply-add: conv and fc weights "
-        "at every output position, no bias; batch norm 2 per input value (1 without affine; 5 and 4 when "
-        "it normalises with the batch's statistics); layer norm 5 per value; adaptive average pooling "
-        "(gap too) 1 per input value; activation functions, softmax, max and average pooling, LRN, "
-        "channel shuffle and merges 0 (ops it does not support); activations: ActivationCountAnalysis, "
-        "the outputs of conv and fc only, not the input"
-    ),
-    count_input=False,
-    activation_rules={"conv": OUTPUT, "fc": OUTPUT},
-    macs={
-        "conv": weight_macs,
-        "fc": weight_macs,
-        "bn": ByFlag(
-            "running_stats",
-            ByFlag("affine", Values(2, "in"), Values(1, "in")),
-            ByFlag("affine", Values(5, "in"), Values(4, "in")),
-        ),
-        "ln": Values(5, "in"),
-        "pool": ByOp({"adaptiveavgpool": Values(1, "in")}),
-    },
-    tool="fvcore.nn.FlopCountAnalysis(model, x).total(), fvcore 0.1.5.post20221221",
-    memory=(Memory("ActivationCountAnalysis total", "activations"),),
-)
-
-TORCHINFO = Convention(
-    name="torchinfo",
-    summary=(
-        "torchinfo's summary(...).total_mult_adds: every parameter named weight or bias times the "
-        "output positions in a conv (biases included), once elsewhere (fc in·out + out, batch norm "
-        "and layer norm 2·C); layer scale (its parameter is gamma) and layers without parameters 0; "
-        "activations: the outputs of the layers with parameters, not the input; 'Forward/backward "
-        "pass size' is 2 × 4 bytes per such value and 'Params size' 4 bytes per parameter, "
-        "in MB of 10^6 bytes"
-    ),
-    count_input=False,
-    activation_rules={
-        "conv": OUTPUT,
-        "fc": OUTPUT,
-        "bn": ByFlag("affine", OUTPUT, NOTHING),
-        "ln": OUTPUT,
-        "scale": OUTPUT,
-    },
-    macs={
-        "conv": Params(1, 1),
-        "fc": Params(1, 1),
-        "bn": Params(1, 1, per_position=False),
-        "ln": Params(1, 1, per_position=False),
-    },
-    tool="torchinfo.summary(model, input_size=(1, C, H, W)).total_mult_adds, torchinfo 1.8.0",
-    memory=(
-        Memory("Forward/backward pass size", "activations", 8, "bytes", 10**6, "MB"),
-        Memory("Params size", "params", 4, "bytes", 10**6, "MB"),
-    ),
-)
-
-PTFLOPS = Convention(
-    name="ptflops",
-    summary=(
-        "ptflops' get_model_complexity_info(model, (C, H, W)), default pytorch backend: conv and fc "
-        "with their biases; batch norm 2 per input value (1 without affine), layer norm 1; every pooling "
-        "2 per input value and relu and gelu 2 per value (the module's hook and the patched functional "
-        "both count); relu6 (a module hook only), silu and softmax (patched functionals only) 1 per value; "
-        "sigmoid, tanh, hardswish, hardsigmoid 0; LRN (4·C + size − 1)·H·W (its patched mul, avg_pool3d, "
-        "mul and add); layer scale, channel shuffle and merges 0; " + _AS_SYMCNN
-    ),
-    count_input=True,
-    activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={
-        "conv": Params(1, 1),
-        "fc": Params(1, 1),
-        "bn": ByFlag("affine", Values(2, "in"), Values(1, "in")),
-        "ln": Values(1, "in"),
-        "pool": Values(2, "in"),
-        "act": ByOp(
-            {
-                "relu": Values(2),
-                "gelu": Values(2),
-                "relu6": Values(1),
-                "silu": Values(1),
-                "swish": Values(1),
-                "softmax": Values(1),
-            }
-        ),
-        "lrn": PerPosition(4, -1, window=1),
-    },
-    tool="ptflops.get_model_complexity_info(model, (C, H, W), as_strings=False)[0], ptflops 0.7.5",
-)
-
-PTFLOPS_ATEN = Convention(
-    name="ptflops-aten",
-    summary=(
-        "ptflops' get_model_complexity_info(..., backend='aten'): the aten convolution, addmm and mm "
-        "only, conv and fc with their biases, every other layer 0; " + _AS_SYMCNN
-    ),
-    count_input=True,
-    activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": Params(1, 1), "fc": Params(1, 1)},
-    tool="ptflops.get_model_complexity_info(model, (C, H, W), as_strings=False, backend='aten')[0], ptflops 0.7.5",
-)
-
-THOP = Convention(
-    name="thop",
-    summary=(
-        "thop's profile(model, (x,)): conv and fc weights at every output position, no bias; batch norm "
-        "4 per input value (2 without affine), layer norm 4; softmax (3·C − 1) per position; average "
-        "pooling 1 per output value, adaptive average pooling (gap too) 1 per input and output value "
-        "(computed in float64 and truncated: one less at some sizes, e.g. 8×8 to 7×7); activation "
-        "functions, max pooling, LRN, channel shuffle and merges 0; layer scale has no rule, so neither its "
-        "MACs nor its parameters count; " + _AS_SYMCNN
-    ),
-    count_input=True,
-    activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={
-        "conv": weight_macs,
-        "fc": weight_macs,
-        "bn": ByFlag("affine", Values(4, "in"), Values(2, "in")),
-        "ln": Values(4, "in"),
-        "act": ByOp({"softmax": PerPosition(3, -1)}),
-        "pool": ByOp({"avgpool": Values(1, "out"), "adaptiveavgpool": Sum((Values(1, "in"), Values(1, "out")))}),
-    },
-    tool="thop.profile(model, (x,))[0], thop 0.1.1.post2209072238",
-    unreported_params=frozenset({"scale"}),
-)
-
-TORCH = Convention(
-    name="torch",
-    summary=(
-        "torch.utils.flop_counter.FlopCounterMode's total, in FLOPs (2 per multiply-add, so the MACs "
-        "column holds FLOPs): conv and fc weights at every output position, no bias, every other layer 0; " + _AS_SYMCNN
-    ),
-    count_input=True,
-    activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": Params(2), "fc": Params(2)},
-    unit="FLOPs",
-    tool="torch.utils.flop_counter.FlopCounterMode().get_total_flops(), torch 2.13",
-)
-
-CONVENTIONS: dict[str, Convention] = {
-    convention.name: convention for convention in (SYMCNN, FVCORE, TORCHINFO, PTFLOPS, PTFLOPS_ATEN, THOP, TORCH)
-}
+        return getattr(conventions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

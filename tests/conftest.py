@@ -7,7 +7,21 @@ hide behind a green run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread for a module's torch work: on a loaded 2-core machine two threads
+    wait on each other (10× slower here). Torch is imported only by the modules that use it."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -422,9 +422,11 @@ class _Layers:
 
     def _activations(self, layer: LayerResult) -> _Line:
         convention = self.net.convention
-        if layer.kind in convention.in_place:
+        # A kind the convention counts may still count 0 for this layer (torchinfo: a bn without affine,
+        # a layerscale(via=functional)): its rule says so, not the kind.
+        if layer.kind in convention.in_place or as_int(convention.activations(layer.geometry)) == 0:
             self.check.agree(f"layer {layer.index} activations", lambda at: 0, layer.activations)
-            return _Line("activations", "", "$= 0$", "in place")
+            return _Line("activations", "", "$= 0$", "in place" if layer.kind in convention.in_place else "not counted")
         output = layer.output
         self.check.agree(f"layer {layer.index} activations", lambda at: prod(at(v) for v in output), layer.activations)
         rule = r"C \cdot H \cdot W" if len(output) == 3 else ""
