@@ -12,15 +12,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TypeAlias
 
 from . import ir
-from .dims import Size
-from .errors import LayerError
-from .layers import Flat, LayerRules, Spatial, State, shape_of
+from .layers import LayerRules, Spatial, State, shape_of
+from .merges import MERGES, chunks
 from .rules import SYMCNN, Convention, Geometry
-from .values import Shown, Value, as_expr, as_int, product, public, total
+from .values import Shown, Value, product, public, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
+# eval: torch skips auxiliary heads in forward (their parameters count, their work does not);
+# train: it runs them. Every tool here measures a model in eval mode, as symcnn does by default.
+MODES = ("eval", "train")
 
 # A split's arms see chunks of the input, but they merge as cat's do: the split itself is a view.
 _MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul", "split": "cat"}
@@ -41,6 +44,7 @@ class LayerResult:
     buffers: Value
     activations: Value
     macs: Value
+    idle: bool = False  # in an auxiliary head that this mode does not run (eval): no work counted
 
     @property
     def kind(self) -> str:
@@ -73,6 +77,8 @@ class Analysis:
     architecture: ir.Architecture
     values: Mapping[str, int]
     convention: Convention
+    mode: str
+    aux: bool  # whether the auxiliary heads exist (False: the network the published weights describe)
     raw_input: tuple[Value, ...]
     raw_input_activations: Value
     raw_layers: tuple[LayerResult, ...]
@@ -201,13 +207,31 @@ def _fold(path: str, name: str, layers: Sequence[LayerResult]) -> LayerResult:
     sums = {quantity: total(getattr(layer, quantity) for layer in layers) for quantity in QUANTITIES}
     first, last = layers[0].geometry, layers[-1].geometry
     geometry = Geometry("block", name, first.input, last.output, (), sums["biases"], sums["buffers"])
-    return LayerResult(index=layers[0].index, path=path, name=name, geometry=geometry, **sums)
+    idle = all(layer.idle for layer in layers)  # a folded auxiliary head that eval mode does not run
+    return LayerResult(
+        index=layers[0].index,
+        path=path,
+        name=name,
+        geometry=geometry,
+        params=sums["params"],
+        weights=sums["weights"],
+        biases=sums["biases"],
+        buffers=sums["buffers"],
+        activations=sums["activations"],
+        macs=sums["macs"],
+        idle=idle,
+    )
 
 
 def analyze(
-    architecture: ir.Architecture, values: Mapping[str, int] | None = None, convention: Convention = SYMCNN
+    architecture: ir.Architecture,
+    values: Mapping[str, int] | None = None,
+    convention: Convention = SYMCNN,
+    mode: str = "eval",
+    aux: bool = True,
 ) -> Analysis:
-    """Shapes and counts of every layer, with ``values`` given to symbols.
+    """Shapes and counts of every layer, with ``values`` given to symbols, in ``mode`` (see
+    :data:`MODES`), with or without the auxiliary heads (``aux(…)``).
 
     >>> from symcnn.build import build
     >>> result = analyze(build("conv3-64 maxpool fc10"), {"n": 32})
@@ -216,14 +240,22 @@ def analyze(
     >>> result.total("params")
     165642
     """
-    return _Walk(architecture, dict(values or {}), convention).run()
+    return _Walk(architecture, dict(values or {}), convention, mode, aux).run()
+
+
+_Key: TypeAlias = "tuple[ir.Layer, State] | tuple[ir.Layer, State, Value | None]"  # a layer on an input (and {cin})
 
 
 class _Walk:
-    def __init__(self, architecture: ir.Architecture, values: dict[str, int], convention: Convention) -> None:
+    def __init__(
+        self, architecture: ir.Architecture, values: dict[str, int], convention: Convention, mode: str, aux: bool
+    ) -> None:
         self.architecture = architecture
         self.values = values
         self.convention = convention
+        self.mode = mode
+        self.aux = aux
+        self.idle_heads = 0  # > 0 inside an auxiliary head that eval mode does not run
         self.rules = LayerRules(values)
         self.results: list[LayerResult] = []
         self.groups: dict[str, str] = {}
@@ -232,7 +264,8 @@ class _Walk:
         self.segments: dict[int, tuple[Sequence[ir.Node], list[tuple[ir.Node, str]]]] = {}  # by id of a sequence
         # Repeated layers (a block used 36 times, a text written out) meet the same input
         # again: apply and count each (layer, input) once. Layers compare without their spans.
-        self.applied: dict[tuple[ir.Layer, State] | tuple[ir.Layer, State, Value | None], tuple[Geometry, State]] = {}
+        self.applied: dict[_Key, tuple[Geometry, State]] = {}
+        self.applied_idle: dict[_Key, tuple[Geometry, State]] = {}  # in heads that are never run
         self.counted: dict[Geometry, tuple[Value, Value, Value, Value]] = {}  # weights, params, activations, MACs
 
     def run(self) -> Analysis:
@@ -247,6 +280,8 @@ class _Walk:
             architecture=self.architecture,
             values=self.values,
             convention=self.convention,
+            mode=self.mode,
+            aux=self.aux,
             raw_input=first,
             raw_input_activations=product(first) if self.convention.count_input else 0,
             raw_layers=tuple(self.results),
@@ -272,10 +307,12 @@ class _Walk:
                     uses_cin = self.uses_cin[id(node)] = ir.uses_cin(node)
                 # A layer that mentions {cin} gives another result in another block's input.
                 key = (node, state, self.rules.cin) if uses_cin else (node, state)
-                known = self.applied.get(key)
+                # A head that is never run checks no sizes: what it finds stays apart from what is checked.
+                applied = self.applied_idle if self.rules.lenient else self.applied
+                known = applied.get(key)
                 if known is None:
                     where = f"layer {len(self.results) + 1} {node.span.text!r} at {path} ({_position(node.span)})"
-                    known = self.applied[key] = self.rules.apply(node, state, where)
+                    known = applied[key] = self.rules.apply(node, state, where)
                 geometry, state = known
                 self._record(path, node.span.text, geometry)
         return state
@@ -292,18 +329,37 @@ class _Walk:
             self.rules.cin = outer
 
     def _branch(self, branch: ir.Branch, state: State, path: str) -> State:
+        if branch.op == "aux":
+            return self._auxiliary(branch, state, path)
         self.groups[path] = branch.span.text
         where = f"branch {branch.span.text!r} at {path} ({_position(branch.span)})"
-        inputs = _chunks(state, len(branch.arms), where) if branch.op == "split" else [state] * len(branch.arms)
+        inputs = chunks(state, len(branch.arms), where) if branch.op == "split" else [state] * len(branch.arms)
         outputs = [
             self._sequence(arm, arm_input, f"{path}/b{number}")
             for number, (arm, arm_input) in enumerate(zip(branch.arms, inputs, strict=True), 1)
         ]
-        merged = _MERGES[branch.op](outputs, where)
+        merged = MERGES[branch.op](outputs, where)
         kind = _MERGE_KINDS[branch.op]
         geometry = Geometry(kind, kind, shape_of(state), shape_of(merged), (), 0, 0, tuple(map(shape_of, outputs)))
         self._record(f"{path}/{kind}", kind, geometry)
         return merged
+
+    def _auxiliary(self, branch: ir.Branch, state: State, path: str) -> State:
+        """A side head (GoogLeNet's, Inception's): its rows always count parameters, and MACs and
+        activations only in train mode. In eval mode torch never runs it, so its sizes do not
+        limit the input either. The main path goes on with the branch's input."""
+        if not self.aux:
+            return state
+        self.groups[path] = branch.span.text
+        idle = self.mode == "eval"
+        self.idle_heads += idle
+        lenient, self.rules.lenient = self.rules.lenient, self.rules.lenient or idle
+        try:
+            self._sequence(branch.arms[0], state, path)
+        finally:
+            self.idle_heads -= idle
+            self.rules.lenient = lenient
+        return state
 
     def _record(self, path: str, name: str, geometry: Geometry) -> None:
         counts = self.counted.get(geometry)
@@ -325,8 +381,9 @@ class _Walk:
                 weights=counts[0],
                 biases=geometry.biases,
                 buffers=geometry.buffers,
-                activations=counts[2],
-                macs=counts[3],
+                activations=0 if self.idle_heads else counts[2],
+                macs=0 if self.idle_heads else counts[3],
+                idle=self.idle_heads > 0,
             )
         )
 
@@ -374,88 +431,3 @@ _LEAF_NAMES: dict[type, str] = {
     ir.Flatten: "flatten",
     ir.Shuffle: "shuffle",
 }
-
-# ---------------------------------------------------------------- merges
-
-
-def _describe(state: State) -> str:
-    sizes = (state.features,) if isinstance(state, Flat) else (state.channels, state.height, state.width)
-    return "×".join(str(size) for size in sizes)
-
-
-def _mismatch(where: str, op: str, outputs: Sequence[State], rule: str) -> LayerError:
-    shapes = ", ".join(f"arm {number} gives {_describe(state)}" for number, state in enumerate(outputs, 1))
-    return LayerError(where, f"{op} needs {rule}, but {shapes}")
-
-
-def _merge_add(outputs: Sequence[State], where: str) -> State:
-    first = outputs[0]
-    if any(shape_of(state) != shape_of(first) for state in outputs[1:]):
-        raise _mismatch(where, "res", outputs, "arms of one shape")
-    return first
-
-
-def _chunks(state: State, parts: int, where: str) -> list[State]:
-    """A split's input as ``parts`` equal channel chunks (torch.chunk along dim 1), or a LayerError.
-
-    >>> [shape_of(chunk) for chunk in _chunks(Spatial(6, 5, 7), 3, "here")]
-    [(2, 5, 7), (2, 5, 7), (2, 5, 7)]
-    >>> _chunks(Flat(7), 2, "branch 'split(…)'")
-    Traceback (most recent call last):
-    ...
-    symcnn.errors.LayerError: branch 'split(…)': split needs channels divisible by 2, but gets 7
-    """
-    channels = state.features if isinstance(state, Flat) else state.channels
-    count = as_int(channels)
-    if count is not None and count % parts:
-        raise LayerError(where, f"split needs channels divisible by {parts}, but gets {count}")
-    if count is not None:
-        chunk: Value = count // parts
-    else:
-        quotient = as_expr(channels) / parts
-        if quotient.is_integer is not True:  # 2·c splits in two; c may not: say so rather than guess
-            raise LayerError(where, f"split needs channels divisible by {parts}, but gets {channels}")
-        chunk = as_expr(quotient)
-    if isinstance(state, Flat):
-        return [Flat(chunk)] * parts
-    return [Spatial(chunk, state.height, state.width)] * parts
-
-
-def _merge_cat(outputs: Sequence[State], where: str, op: str = "cat") -> State:
-    if all(isinstance(state, Flat) for state in outputs):
-        return Flat(total(state.features for state in outputs if isinstance(state, Flat)))
-    spatial = [state for state in outputs if isinstance(state, Spatial)]
-    if len(spatial) != len(outputs) or any(
-        (state.height, state.width) != (spatial[0].height, spatial[0].width) for state in spatial
-    ):
-        raise _mismatch(where, op, outputs, "arms of one height and width")
-    return Spatial(total(state.channels for state in spatial), spatial[0].height, spatial[0].width)
-
-
-def _merge_mul(outputs: Sequence[State], where: str) -> State:
-    shapes = [shape_of(state) for state in outputs]
-    if len({len(shape) for shape in shapes}) != 1 or len({shape[0] for shape in shapes}) != 1:
-        raise _mismatch(where, "mul", outputs, "arms with the same channels")
-    merged: State = outputs[0]
-    for state in outputs[1:]:
-        if isinstance(merged, Spatial) and isinstance(state, Spatial):
-            height, width = (_broadcast(a, b) for a, b in ((merged.height, state.height), (merged.width, state.width)))
-            if height is None or width is None:
-                raise _mismatch(where, "mul", outputs, "sizes that agree or are 1")
-            merged = Spatial(merged.channels, height, width)
-    return merged
-
-
-def _broadcast(first: Size, second: Size) -> Size | None:
-    if first == second or second == 1:
-        return first
-    if first == 1:
-        return second
-    return None
-
-
-def _merge_split(outputs: Sequence[State], where: str) -> State:
-    return _merge_cat(outputs, where, "split")
-
-
-_MERGES = {"res": _merge_add, "cat": _merge_cat, "mul": _merge_mul, "split": _merge_split}

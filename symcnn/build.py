@@ -172,7 +172,12 @@ class _Builder(ViaBuilder):
             span = self._span(tree)
             reason = "split needs at least two arms" if len(arms) < 2 else "split needs a layer in at least one arm"
             raise LayerError(f"branch {span.text!r} (line {span.line}, column {span.column})", reason)
-        assert op in ("res", "cat", "mul", "split")
+        if op == "aux" and (len(arms) != 1 or not arms[0]):
+            # A side head is one sequence of layers; a second arm would have nowhere to go.
+            span = self._span(tree)
+            reason = "aux takes one arm, the head's layers" if len(arms) != 1 else "aux needs at least one layer"
+            raise LayerError(f"branch {span.text!r} (line {span.line}, column {span.column})", reason)
+        assert op in ("res", "cat", "mul", "split", "aux")
         return ir.Branch(op, arms, self._span(tree))  # type: ignore[arg-type]
 
     def _block_use(self, tree: Tree[Token]) -> ir.Block:

@@ -143,7 +143,7 @@ def _input_size_slips(value: Fraction, net: Network) -> list[Slip]:
     if value.denominator != 1 or "n" not in net.values or len(net.symbols) > 0:
         return []
     others = {name: given for name, given in net.values.items() if name != "n"}
-    symbolic = Network(analyze(net.architecture, others, net.convention))  # n free again
+    symbolic = Network(analyze(net.architecture, others, net.convention, net.mode, net.analysis.aux))  # n free again
     least = symbolic.analysis.smallest_valid.get("n") or 1
     sizes = [size for size in SEARCH_SIZES if size >= least]
     found = []

@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import SymcnnError, shorten_literal
 from .rules import CONVENTIONS
@@ -89,6 +89,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"compare only these, in this order (repeat the option): {', '.join(CONVENTIONS)}",
     )
     report.add_argument("--document", action="store_true", help="with --format latex: a complete LaTeX document")
+    for command in (report, compare):
+        _add_heads(command)
     _add_check(commands)
     _add_sweep(commands)
     _add_solve(commands)
@@ -104,6 +106,23 @@ def _build_parser() -> argparse.ArgumentParser:
 ARCH_HELP = "a zoo name, a text in the notation, @FILE, or - for stdin"
 
 
+def _add_heads(command: argparse.ArgumentParser) -> None:
+    """--mode and --no-aux: how the auxiliary heads (``aux(…)``, GoogLeNet's, Inception's) count."""
+    command.add_argument(
+        "--mode",
+        choices=("eval", "train"),
+        default="eval",
+        help="eval (default): auxiliary heads count parameters only, as torch skips them; train: they run",
+    )
+    command.add_argument(
+        "--no-aux", action="store_true", help="leave the auxiliary heads out (the network published weights describe)"
+    )
+
+
+def _heads(args: argparse.Namespace) -> dict[str, Any]:
+    return {"mode": getattr(args, "mode", "eval"), "aux": not getattr(args, "no_aux", False)}
+
+
 def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     check = commands.add_parser("check", help="check a hand calculation; with --arch, what it equals in a network")
     check.add_argument("expr", help="arithmetic as people write it: '128x3x3x256 + 256 = 295,168', '138M', '2^10'")
@@ -111,6 +130,7 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     check.add_argument("--n", type=_whole_number, help="the input size n (default 224 when the network's n is free)")
     check.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
     check.add_argument("--convention", default="symcnn", metavar="NAME", help="the counting convention of --arch")
+    _add_heads(check)
 
 
 def _add_sweep(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -124,6 +144,7 @@ def _add_sweep(commands: argparse._SubParsersAction[_Parser]) -> None:
     sweep.add_argument("--batch", type=_whole_number, default=1, help="the batch for memory (default 1)")
     sweep.add_argument("--dtype", default="float32", help="the bytes per value for memory (default float32)")
     sweep.add_argument("--convention", default="symcnn", metavar="NAME")
+    _add_heads(sweep)
 
 
 def _add_solve(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -134,6 +155,7 @@ def _add_solve(commands: argparse._SubParsersAction[_Parser]) -> None:
     solve.add_argument("--symbol", default="n", help="the symbol solved for (default n)")
     solve.add_argument("--set", dest="assignments", action="append", default=[], metavar="NAME=VALUE")
     solve.add_argument("--convention", default="symcnn", metavar="NAME")
+    _add_heads(solve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,11 +237,11 @@ def _network(args: argparse.Namespace) -> Network:
     """
     from .network import parse
 
-    values = _values(args.assignments)
+    values: dict[str, Any] = _values(args.assignments)
     n = getattr(args, "n", None)
     if isinstance(n, int):
         values["n"] = n
-    return parse(_read_arch(args.arch), convention=getattr(args, "convention", "symcnn"), **values)
+    return parse(_read_arch(args.arch), convention=getattr(args, "convention", "symcnn"), **_heads(args), **values)
 
 
 def _sweep(args: argparse.Namespace) -> str:
@@ -263,7 +285,7 @@ def _compare(args: argparse.Namespace) -> str:
     values = _values(args.assignments)
     if args.n is not None:
         values["n"] = args.n
-    network = parse(_read_arch(args.arch))
+    network = parse(_read_arch(args.arch), **_heads(args))
     spec = network.architecture.input
     inputs = ir.symbols_of(spec.height) | ir.symbols_of(spec.width)
     others = {name: value for name, value in values.items() if name not in inputs}

@@ -163,9 +163,14 @@ def matching(value: int, network: Network, conventions: Sequence[str] | None = N
 
 
 def _totals(network: Network, convention: Convention) -> Totals:
-    under = Network(analyze(network.architecture, network.values, convention))
-    params = total(convention.params(layer.geometry) for layer in under.layers)
-    stored = total(convention.stored_params(layer.geometry) for layer in under.layers)
+    under = Network(analyze(network.architecture, network.values, convention, network.mode, network.analysis.aux))
+    params = total(
+        convention.params(layer.geometry)
+        for layer in under.layers
+        if not (layer.idle and convention.run_params_only)  # a head eval mode never runs
+    )
+    # A head that is never run (aux in eval mode) holds parameters no forward hook sees.
+    stored = total(convention.stored_params(layer.geometry) for layer in under.layers if not layer.idle)
     sums = {"activations": under.activations, "params": params, "stored params": stored}
     memory = tuple(Figure(figure, figure.factor * sums[figure.quantity]) for figure in convention.memory)
     terms: dict[str, list[Value]] = {}

@@ -201,6 +201,7 @@ THOP = Convention(
     tool="thop.profile(model, (x,))[0], thop 0.1.1.post2209072238",
     # thop counts the parameters of the modules it has a rule for: not a LayerNorm2d's (via=functional).
     unreported_params=frozenset({"scale", ("ln", "functional")}),
+    run_params_only=True,  # googlenet: 6,624,904 on torchvision's model, whose heads eval mode skips
 )
 
 TORCH = Convention(

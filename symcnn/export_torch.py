@@ -94,17 +94,28 @@ class _Exporter:
     def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Callable[[], nn.Sequential]:
         from torch import nn as torch_nn
 
+        from .torch_modules import Chain
+
         parts: list[tuple[str, Factory]] = []
+        heads = False
         for node, segment in zip(nodes, segments(nodes), strict=True):
             path = f"{prefix}/{segment}" if prefix else segment
+            if isinstance(node, ir.Branch) and node.op == "aux":
+                if not self.analysis.aux:
+                    continue  # the network without its heads, as the published weights describe it
+                heads = True
             parts.append((segment.replace(".", "_"), self.node(node, path)))
-        return lambda: torch_nn.Sequential(OrderedDict((name, make()) for name, make in parts))
+        kind = Chain if heads else torch_nn.Sequential
+        return lambda: kind(OrderedDict((name, make()) for name, make in parts))
 
     def node(self, node: ir.Node, path: str) -> Factory:
-        from .torch_modules import Branch
+        from .torch_modules import AuxHead, Branch
 
         if isinstance(node, ir.Block):
             return self.sequence(node.body, path)
+        if isinstance(node, ir.Branch) and node.op == "aux":  # its rows follow, with no merge row
+            head = self.sequence(node.arms[0], path)
+            return lambda: AuxHead(OrderedDict(head().named_children()))
         if isinstance(node, ir.Branch):
             # An empty arm is an empty nn.Sequential: the identity.
             arms = [(f"b{number}", self.sequence(arm, f"{path}/b{number}")) for number, arm in enumerate(node.arms, 1)]

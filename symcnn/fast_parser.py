@@ -35,7 +35,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.tree import Meta
 
-GRAMMAR_CRC32 = 0xAEBBBA7E
+GRAMMAR_CRC32 = 0x4ACAF880
 """The CRC-32 of grammar/symcnn.lark this parser follows; with another grammar, it declines every text."""
 
 # Keywords that may run on into a number (conv3, maxpool2, fc-10, x3), as the grammar writes them.
@@ -49,7 +49,7 @@ PREFIX_KEYWORDS = {
 }
 # Keywords that are a whole word, `(?!\w)` (BRANCH_KIND: `(?=\s*\()`). A word is [A-Za-z_][A-Za-z0-9_]*,
 # so one of these can only match all of it; and no keyword matches where another does (their words differ).
-WORDS = dict.fromkeys(("res", "cat", "mul", "split"), "BRANCH_KIND") | {
+WORDS = dict.fromkeys(("res", "cat", "mul", "split", "aux"), "BRANCH_KIND") | {
     "input": "INPUT", "let": "LET", "true": "TRUE", "false": "FALSE", "gap": "GAP", **dict.fromkeys((
         "relu6", "relu", "bn", "ln", "layerscale", "droppath", "sigmoid", "hardsigmoid", "hardswish", "tanh",
         "silu", "swish", "gelu", "softmax", "dropout", "lrn", "flatten", "identity", "shuffle"), "SIMPLE"),

@@ -219,9 +219,10 @@ class Branch:
     """Parallel arms on one input, merged: res adds, cat concatenates channels,
     mul multiplies (a C×1×1 arm broadcasts). An empty arm is the identity.
     split gives arm i the i-th of as many equal channel chunks as there are arms
-    and concatenates the arms' outputs (ShuffleNetV2)."""
+    and concatenates the arms' outputs (ShuffleNetV2). aux has one arm, a side head
+    whose output is not merged: the main path goes on with the branch's input."""
 
-    op: Literal["res", "cat", "mul", "split"]
+    op: Literal["res", "cat", "mul", "split", "aux"]
     arms: tuple[tuple[Node, ...], ...]
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from . import ir
-from .analysis import QUANTITIES, Analysis, LayerResult, analyze
+from .analysis import MODES, QUANTITIES, Analysis, LayerResult, analyze
 from .build import build
 from .closed_form import ClosedForm, closed_form
 from .errors import SizeError, SymcnnError, UnknownNameError, shorten_literal
@@ -64,6 +64,11 @@ class Network:
     @property
     def convention(self) -> Convention:
         return self.analysis.convention
+
+    @property
+    def mode(self) -> str:
+        """eval (the default: auxiliary heads count parameters only) or train (they run)."""
+        return self.analysis.mode
 
     @property
     def values(self) -> Mapping[str, int]:
@@ -121,7 +126,7 @@ class Network:
         """
         given = {**self.values, **_checked(values, self.symbols)}
         with collector_paused():
-            return Network(_analyze(self.architecture, given, self.convention))
+            return Network(_analyze(self.architecture, given, self.convention, self.mode, self.analysis.aux))
 
     def rows(self, depth: int | None = None) -> tuple[LayerResult, ...]:
         """The layers, with blocks and branches deeper than ``depth`` folded into one row each.
@@ -210,20 +215,29 @@ class Network:
         return f"<Network: {len(self.layers)} layers, params={self.params}>"
 
 
-def parse(text_or_name: str, *, convention: str = "symcnn", **values: int) -> Network:
+def parse(
+    text_or_name: str, *, convention: str = "symcnn", mode: str = "eval", aux: bool = True, **values: int
+) -> Network:
     """Analyse a zoo entry or a text in the notation, optionally at given values.
+
+    ``mode`` is eval (auxiliary heads ``aux(…)`` count their parameters, not their work, as
+    torch skips them) or train (they run); ``aux=False`` leaves the heads out altogether.
 
     >>> parse("conv3-64 relu fc10", n=4).params
     12042
     >>> parse("vgg16", n=224).params
     138357544
+    >>> [parse("googlenet", aux=aux).params for aux in (True, False)]
+    [13004888, 6624904]
     """
     if convention not in CONVENTIONS:
         raise UnknownNameError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
+    if mode not in MODES:
+        raise UnknownNameError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
     with collector_paused():
         architecture = build(_resolve(text_or_name))
         symbols = tuple(sorted(ir.architecture_symbols(architecture)))
-        return Network(_analyze(architecture, _checked(values, symbols), CONVENTIONS[convention]))
+        return Network(_analyze(architecture, _checked(values, symbols), CONVENTIONS[convention], mode, aux))
 
 
 @contextmanager
@@ -243,21 +257,23 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _analyze(architecture: ir.Architecture, values: Mapping[str, int], convention: Convention) -> Analysis:
+def _analyze(
+    architecture: ir.Architecture, values: Mapping[str, int], convention: Convention, mode: str, aux: bool
+) -> Analysis:
     """The analysis at ``values``; a size below 1 also says from which input size the network works."""
     try:
-        return analyze(architecture, values, convention)
+        return analyze(architecture, values, convention, mode, aux)
     except SizeError as error:
-        raise SizeError(error.where, error.reason + _domain_hint(architecture, values)) from None
+        raise SizeError(error.where, error.reason + _domain_hint(architecture, values, mode, aux)) from None
 
 
-def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int]) -> str:
+def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int], mode: str, aux: bool) -> str:
     spec = architecture.input
     inputs = ir.symbols_of(spec.height) | ir.symbols_of(spec.width)
     if not inputs & values.keys():  # the sizes were symbolic already: a second walk would fail alike
         return ""
     try:
-        symbolic = analyze(architecture, {k: v for k, v in values.items() if k not in inputs})
+        symbolic = analyze(architecture, {k: v for k, v in values.items() if k not in inputs}, mode=mode, aux=aux)
     except SymcnnError:
         return ""
     domain = closed_form(0, symbolic.smallest_valid).domain

@@ -176,7 +176,7 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
 KNOWN_WORDS = (
     "conv", "dwconv", "maxpool", "avgpool", "pool", "gap", "adaptiveavgpool", "adaptivemaxpool", "fc",
     "bn", "relu", "relu6", "sigmoid", "tanh", "silu", "gelu", "softmax", "dropout", "lrn", "flatten", "identity",
-    "shuffle", "res", "cat", "mul", "split",
+    "shuffle", "res", "cat", "mul", "split", "aux",
 )  # fmt: skip
 
 # Terminals that only say "another statement could start here".

@@ -331,7 +331,10 @@ class Convention:
     "FLOPs" (two). ``tool``: the call whose number the convention reproduces.
     ``unreported_params``: kinds, or (kind, via) pairs, whose parameters the tool leaves out of its total.
     ``unstored_params``: (kind, via) pairs whose parameters the tool counts in its total but
-    leaves out of its "stored params" memory figure (torchinfo's Params size holds leaf modules' only).
+    leaves out of its "stored params" memory figure (torchinfo's Params size holds leaf modules' only,
+    and only those its forward pass runs: an auxiliary head's never in eval mode).
+    ``run_params_only``: the tool's parameter total holds only the layers a forward pass runs
+    (thop counts in its hooks): not an auxiliary head's in eval mode.
     """
 
     name: str
@@ -344,6 +347,7 @@ class Convention:
     memory: tuple[Memory, ...] = ()
     unreported_params: frozenset[str | tuple[str, str]] = frozenset()
     unstored_params: frozenset[tuple[str, str]] = frozenset()
+    run_params_only: bool = False
 
     @property
     def in_place(self) -> frozenset[str]:

@@ -37,6 +37,24 @@ class Branch(nn.Module):
         return self.op
 
 
+class AuxHead(nn.Sequential):
+    """An auxiliary head (``aux(…)``): its layers, run only in training mode by the :class:`Chain` around it."""
+
+
+class Chain(nn.Sequential):
+    """A sequence holding auxiliary heads: in training mode a head runs on the current tensor and
+    its output is set aside; in eval mode it is never called, as in torchvision's GoogLeNet and
+    Inception-v3, so that no tool sees it run."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for module in self:
+            if not isinstance(module, AuxHead):
+                x = module(x)
+            elif self.training:
+                module(x)
+        return x
+
+
 class ChannelNorm(nn.Module):
     """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d)."""
 

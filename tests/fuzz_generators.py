@@ -53,13 +53,13 @@ SIMPLE = (
     "swish", "gelu", "softmax", "soft-max", "dropout", "lrn", "LRN", "flatten", "identity", "Relu", "BN",
 )  # fmt: skip
 BLOCKS = ("b", "blk", "down", "stage", "Conv_block", "relu_bn", "b2", "unit", "Stem")
-RESERVED = ("conv1", "fc10", "res", "x2", "pool", "relu", "input", "split", "shuffle")  # names a block may not have
+RESERVED = ("conv1", "fc10", "res", "x2", "pool", "relu", "input", "split", "shuffle", "aux")  # names a block may not have
 SEPARATORS = (" ", " ", " ", "  ", ", ", " -> ", "; ", "\n", "\n\n", "\t", ",", "->", "\r\n")
 # Repeat counts refused whatever they repeat: past MAX_LAYERS, zero, or not a plain number.
 REFUSED_REPEATS = ("100001", "1000000", "1000000000000", "99999999999999999999", "0", "{k}", "{n}", "{2}")
 TOKENS: tuple[str, ...] = ("(", ")", "|", "{", "}", "x", "x9", "=", ",", "->", ";", "\n", "#", "-", "//", "\x00")
 TOKENS += ("é", "\u2028", "·", "\r", "\t", "--", "-1", "{}", "()", "( ", "|)", "x{0}", "=2", ",,")
-TOKENS += ("split(", "shuffle", "shuffle(groups=3)", "split( | )", "split()")
+TOKENS += ("split(", "shuffle", "shuffle(groups=3)", "split( | )", "split()", "aux(", "aux()", "aux(gap fc10 | )")
 TOKENS += ("let ", "res(", "cat(", "mul(", "conv3-", "fc", "0", "{n//0}", "{n-n}", "{k*k*k*k*k*k*k}", "x999999")
 TOKENS += ("(stride=0)", "(groups=7)", "(padding=99)", "(dilation=0)", "(ceil_mode=true)", "input 1x1x1\n", " b(")
 
@@ -164,7 +164,7 @@ def item(rng: random.Random, scope: Scope, blocks: Blocks, depth: int, budget: i
             arm, arm_rows = body(rng, scope, blocks, depth - 1, budget - rows, empty=0.25)
             arms.append(arm)
             rows += arm_rows
-        kind = rng.choice(("res", "cat", "mul", "split", "Res", "CAT", "Split"))
+        kind = rng.choice(("res", "cat", "mul", "split", "aux", "Res", "CAT", "Split", "AUX"))
         text = kind + rng.choice(("(", "(", " (")) + rng.choice((" | ", "|", "\n| ")).join(arms) + ")"
     else:
         fitting = [name for name, (_, size) in blocks.items() if size <= budget]

@@ -78,13 +78,20 @@ def forward_hooks(modules: dict[str, nn.Module], outputs: dict[str, tuple[int, .
             handle.remove()
 
 
-def measure(module: nn.Sequential, input_shape: tuple[int, ...], device: str, names: list[str]) -> Measured:
+def measure(
+    module: nn.Sequential,
+    input_shape: tuple[int, ...],
+    device: str,
+    names: list[str],
+    idle: frozenset[str] = frozenset(),
+) -> Measured:
     """Run ``module`` once on a batch of one and count what torch sees at each of ``names``.
 
     ``names`` are qualified module names (``named_modules()``), one per row of
     symcnn's table. A batch norm without running statistics normalises with the
     batch's own even in eval mode, which needs two values per channel: then the
-    batch is two and the activations and MACs are divided by two.
+    batch is two and the activations and MACs are divided by two. The modules in ``idle``
+    (auxiliary heads) must not run in eval mode; their parameters still count.
     """
     module.eval()
     batch = (
@@ -98,10 +105,10 @@ def measure(module: nn.Sequential, input_shape: tuple[int, ...], device: str, na
     x = torch.zeros((batch, *input_shape), device=device)
     with torch.no_grad(), forward_hooks(watched, outputs), FlopCounterMode(display=False) as counter:
         module(x)
-    assert set(outputs) == set(watched), "every watched module ran"
+    assert set(outputs) == set(watched) - idle, "every watched module ran, and no auxiliary head"
     activations = _numel(input_shape)
     for name, child in watched.items():
-        if not isinstance(child, IN_PLACE_MODULES):
+        if name not in idle and not isinstance(child, IN_PLACE_MODULES):
             activations += _numel(outputs[name])
     total_flops = counter.get_total_flops()
     assert total_flops % (2 * batch) == 0
@@ -157,10 +164,11 @@ def assert_agrees(net: symcnn.Network, device: str = "meta") -> Measured:
     module = export(net, device)
     names = [module_name(layer) for layer in net.layers]
     assert len(set(names)) == len(names), "one module per row"
-    got = measure(module, tuple(int(size) for size in net.input), device, names)
+    idle = frozenset(name for layer, name in zip(net.layers, names, strict=True) if layer.idle)
+    got = measure(module, tuple(int(size) for size in net.input), device, names, idle)
     for layer, name in zip(net.layers, names, strict=True):
         where = f"layer {layer.index} {layer.name!r} at {layer.path}"
-        assert got.outputs[name] == layer.output, where
+        assert got.outputs.get(name) == (None if layer.idle else layer.output), where
         assert got.layer_params[name] == layer.params, where
         assert got.layer_buffers[name] == layer.buffers, where
         assert got.layer_macs[name] == layer.macs, where

@@ -143,17 +143,16 @@ MIN_SIZE_NOT_THE_LIMIT = {"efficientnet_v2_s": 1, "efficientnet_v2_m": 1, "effic
 # What torch raises when a layer's input is too small for it (a conv's kernel, a pool's output).
 TOO_SMALL = r"Kernel size can't be greater than actual input size|Output size is too small"
 
-# The zoo writes GoogLeNet and Inception-v3 without their auxiliary classifiers.
+# The zoo writes GoogLeNet and Inception-v3 as get_model builds them: with their auxiliary heads.
 BUILD_KWARGS: dict[str, dict[str, Any]] = {
-    "googlenet": {"aux_logits": False, "init_weights": False},
-    "inception_v3": {"aux_logits": False, "init_weights": False},
+    "googlenet": {"init_weights": False},
+    "inception_v3": {"init_weights": False},
 }
 
 # meta["num_params"] counts the model its weights load into. GoogLeNet's builder drops the
-# aux heads after loading unless asked to keep them, so its figure is the zoo's form;
-# Inception-v3's keeps them by default, so its figure is the aux form, which the zoo does not
-# write (checked against torchvision's own aux model below instead).
-NUM_PARAMS_WITH_AUX = {"inception_v3"}
+# aux heads after loading unless asked to keep them, so its figure is the form without them
+# (symcnn's aux=False, torchvision's aux_logits=False); Inception-v3's keeps them.
+WEIGHTS_WITHOUT_AUX = {"googlenet"}
 
 PAIRS = sorted(ZOO_TO_TORCHVISION.items())
 IDS = [zoo_name for zoo_name, _ in PAIRS]
@@ -247,7 +246,8 @@ def torch_shapes(name: str, n: int) -> tuple[tuple[int, ...], Counter[tuple[int,
 
 def symcnn_shapes(name: str, n: int) -> tuple[tuple[int, ...], Counter[tuple[int, ...]]]:
     net = at(name, n)
-    convs = Counter(tuple(layer.output) for layer in net.layers if layer.kind in ("conv", "fc"))
+    # An auxiliary head's rows are there (its parameters count), but eval mode never runs it.
+    convs = Counter(tuple(layer.output) for layer in net.layers if layer.kind in ("conv", "fc") and not layer.idle)
     return tuple(net.layers[-1].output), convs
 
 
@@ -323,11 +323,10 @@ def test_macs_at_the_crop_size_are_torchvision_ops(zoo_name: str, tv_name: str) 
 @pytest.mark.parametrize(("zoo_name", "tv_name"), PAIRS, ids=IDS)
 def test_params_are_torchvision_num_params(zoo_name: str, tv_name: str) -> None:
     meta, crop = weights_meta(tv_name)
-    if tv_name in NUM_PARAMS_WITH_AUX:
-        # The figure is the aux model's; the zoo's form is the same model less its aux heads.
-        with_aux = build(tv_name, init_weights=False)
-        assert meta["num_params"] == count(with_aux.parameters())
-        assert meta["num_params"] > at(zoo_name, crop).params == count(torch_model(tv_name).parameters())
+    if tv_name in WEIGHTS_WITHOUT_AUX:
+        without = symcnn.parse(zoo_name, aux=False, n=crop).params
+        assert without == meta["num_params"] == count(build(tv_name, aux_logits=False, init_weights=False).parameters())
+        assert meta["num_params"] < at(zoo_name, crop).params == count(torch_model(tv_name).parameters())
     else:
         assert at(zoo_name, crop).params == meta["num_params"]
 

@@ -303,6 +303,10 @@ class _Layers:
             lines.append(self._merge(layer))
         elif isinstance(node, ir.Flatten):
             lines.append(self._flatten(layer))
+        if layer.idle:  # an auxiliary head in eval mode: torch never runs it
+            for what in ("activations", "MACs"):
+                self.check.agree(f"layer {layer.index} {what}", lambda at: 0, getattr(layer, what.lower()))
+            return [*lines, _Line("activations, MACs", "", "$= 0$", "auxiliary head, not run in eval mode")]
         lines += [self._activations(layer), self._macs(layer)]
         return lines
 
