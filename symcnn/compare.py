@@ -175,6 +175,8 @@ def _totals(network: Network, convention: Convention) -> Totals:
     memory = tuple(Figure(figure, figure.factor * sums[figure.quantity]) for figure in convention.memory)
     terms: dict[str, list[Value]] = {}
     for layer in under.layers:
+        if layer.idle:  # a head eval mode never runs: no work, no terms
+            continue
         for term, value in _layer_terms(layer, convention):
             terms.setdefault(term, []).append(value)
     return Totals(convention, under, params, under.macs, memory, {term: total(parts) for term, parts in terms.items()})

@@ -53,7 +53,8 @@ SIMPLE = (
     "swish", "gelu", "softmax", "soft-max", "dropout", "lrn", "LRN", "flatten", "identity", "Relu", "BN",
 )  # fmt: skip
 BLOCKS = ("b", "blk", "down", "stage", "Conv_block", "relu_bn", "b2", "unit", "Stem")
-RESERVED = ("conv1", "fc10", "res", "x2", "pool", "relu", "input", "split", "shuffle", "aux")  # names a block may not have
+# Names a block may not have.
+RESERVED = ("conv1", "fc10", "res", "x2", "pool", "relu", "input", "split", "shuffle", "aux")
 SEPARATORS = (" ", " ", " ", "  ", ", ", " -> ", "; ", "\n", "\n\n", "\t", ",", "->", "\r\n")
 # Repeat counts refused whatever they repeat: past MAX_LAYERS, zero, or not a plain number.
 REFUSED_REPEATS = ("100001", "1000000", "1000000000000", "99999999999999999999", "0", "{k}", "{n}", "{2}")
