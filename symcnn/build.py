@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -392,7 +392,7 @@ class _Builder(ViaBuilder):
         meta = tree.meta
         text = self.text[meta.start_pos : meta.end_pos]
         if self.env and "{" in text:  # walking the subtree for braces is most of a block's build time
-            for brace in sorted(tree.find_data("brace"), key=lambda b: -b.meta.start_pos):
+            for brace in sorted(_braces(tree), key=lambda b: -b.meta.start_pos):
                 shown = self._shown(self._expr(brace))
                 if shown is not None:
                     start, end = brace.meta.start_pos - meta.start_pos, brace.meta.end_pos - meta.start_pos
@@ -426,3 +426,15 @@ _LAYER_BUILDERS: dict[str, Callable[[_Builder, Tree[Token]], ir.Layer]] = {
     "fc": _Builder._fc,
     "simple": _Builder._simple,
 }
+
+
+def _braces(tree: Tree[Token]) -> Iterator[Tree[Token]]:
+    """The ``{…}`` subtrees of ``tree`` (braces do not nest): lark's find_data walks every subtree
+    into a list first, which was most of a block's build time."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.data == "brace":
+            yield node
+        else:
+            stack.extend(child for child in node.children if isinstance(child, Tree))

@@ -155,12 +155,12 @@ class Network:
         general = self.closed_form(quantity).raw_general
         if isinstance(general, int):
             return [general] * len(sizes)
-        if isinstance(general, Poly):  # counted by the walk's own algebra: no sympy
+        if isinstance(general, Poly) and len(sizes) < _ARRAYS_FROM:  # the walk's own algebra, no sympy
             count = compile_counts(general, symbol)
             return [count(size) for size in sizes]
-        from .evaluate import evaluate_many  # sympy: only a form with other symbols needs it
+        from .evaluate import evaluate_many  # sympy: another symbol, or enough sizes for int64 arrays
 
-        return evaluate_many(general, symbol, sizes, expanded=True)
+        return evaluate_many(self.closed_form(quantity).general, symbol, sizes, expanded=True)
 
     # ------------------------------------------------------------ renderings
 
@@ -213,6 +213,10 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<Network: {len(self.layers)} layers, params={self.params}>"
+
+
+# From this many sizes on, a sweep evaluates on numpy's int64 arrays where no value can overflow.
+_ARRAYS_FROM = 4096
 
 
 def parse(
