@@ -243,7 +243,7 @@ def analyze(
     return _Walk(architecture, dict(values or {}), convention, mode, aux).run()
 
 
-_Key: TypeAlias = "tuple[ir.Layer, State] | tuple[ir.Layer, State, Value | None]"  # a layer on an input (and {cin})
+_Key: TypeAlias = "tuple[int, State] | tuple[int, State, Value | None]"  # a layer (by id) on an input (and {cin})
 
 
 class _Walk:
@@ -260,8 +260,8 @@ class _Walk:
         self.results: list[LayerResult] = []
         self.groups: dict[str, str] = {}
         self.block_inputs: dict[str, Value] = {}
-        self.uses_cin: dict[int, bool] = {}  # by the id of a layer: repeats share their nodes
-        self.segments: dict[int, tuple[Sequence[ir.Node], list[tuple[ir.Node, str]]]] = {}  # by id of a sequence
+        self.equal: dict[ir.Layer, ir.Layer] = {}  # the first of equal layers (layers compare without spans)
+        self.segments: dict[int, tuple[Sequence[ir.Node], list[tuple[ir.Node, str, tuple[int, bool]]]]] = {}
         # Repeated layers (a block used 36 times, a text written out) meet the same input
         # again: apply and count each (layer, input) once. Layers compare without their spans.
         self.applied: dict[_Key, tuple[Geometry, State]] = {}
@@ -293,8 +293,11 @@ class _Walk:
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
         named = self.segments.get(id(nodes))  # a block's body is one tuple, however often it is used
         if named is None or named[0] is not nodes:
-            named = self.segments[id(nodes)] = (nodes, list(zip(nodes, segments(nodes), strict=True)))
-        for node, segment in named[1]:
+            named = self.segments[id(nodes)] = (
+                nodes,
+                [(*pair, self._facts(pair[0])) for pair in zip(nodes, segments(nodes), strict=True)],
+            )
+        for node, segment, (same, uses_cin) in named[1]:
             path = f"{prefix}/{segment}" if prefix else segment
             if isinstance(node, ir.Block):
                 self.groups[path] = node.span.text
@@ -302,11 +305,8 @@ class _Walk:
             elif isinstance(node, ir.Branch):
                 state = self._branch(node, state, path)
             else:
-                uses_cin = self.uses_cin.get(id(node))
-                if uses_cin is None:
-                    uses_cin = self.uses_cin[id(node)] = ir.uses_cin(node)
                 # A layer that mentions {cin} gives another result in another block's input.
-                key = (node, state, self.rules.cin) if uses_cin else (node, state)
+                key = (same, state, self.rules.cin) if uses_cin else (same, state)
                 # A head that is never run checks no sizes: what it finds stays apart from what is checked.
                 applied = self.applied_idle if self.rules.lenient else self.applied
                 known = applied.get(key)
@@ -316,6 +316,13 @@ class _Walk:
                 geometry, state = known
                 self._record(path, node.span.text, geometry)
         return state
+
+    def _facts(self, node: ir.Node) -> tuple[int, bool]:
+        """For a leaf layer: the id of the first equal layer met (equal layers, written apart, share
+        their results; an int hashes faster than a layer), and whether it mentions {cin}."""
+        if isinstance(node, (ir.Block, ir.Branch)):
+            return 0, False
+        return id(self.equal.setdefault(node, node)), ir.uses_cin(node)
 
     def _block(self, block: ir.Block, state: State, path: str) -> State:
         """A block's body, with ``{cin}`` bound to the channels entering it."""

@@ -35,6 +35,10 @@ import symcnn
 import symcnn.cli
 
 SLOW_SECONDS = 1.0  # the contract
+# A fresh worker every so many cases, as the command line is a fresh process per input: one worker
+# kept for 200,000 cases grows a heap of every case's cached sizes and atoms, and Python's full
+# collections over it paused random cases past 1 s (55 of 200,000, in places from --help to sweeps).
+CASES_PER_WORKER = 5000
 ALARM_SECONDS = 5.0  # SIGALRM aborts a case after this
 KILL_SECONDS = 8.0  # Worker kills a child stuck in C code after this
 MEMORY_BYTES = 3 << 30  # a child's address space: a memory bomb fails instead of swapping the machine
@@ -229,6 +233,7 @@ class Worker:
         self._start()
 
     def _start(self) -> None:
+        self.served = 0
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, self.dump, self.full), daemon=True)
@@ -240,6 +245,10 @@ class Worker:
         raise RuntimeError("the fuzz worker did not start (spawn needs a __main__ that is a file or a module)")
 
     def run(self, kind: str, payload: Any) -> Outcome:
+        if self.served >= CASES_PER_WORKER:
+            self.close()
+            self._start()
+        self.served += 1
         self.connection.send((kind, payload))
         with contextlib.suppress(EOFError):
             if self.connection.poll(KILL_SECONDS):
