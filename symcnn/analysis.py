@@ -8,6 +8,7 @@ shape rules live in :mod:`symcnn.layers`, the counting rules in :mod:`symcnn.rul
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,9 +16,13 @@ from functools import cached_property
 from typing import TypeAlias
 
 from . import ir
-from .layers import LayerRules, Spatial, State, shape_of
+from .dims import Size
+from .domain import Domain
+from .errors import LayerError
+from .layers import LayerRules
 from .merges import MERGES, chunks
 from .rules import SYMCNN, Convention, Geometry
+from .state import Spatial, State, shape_of
 from .values import Shown, Value, product, public, total
 
 QUANTITIES = ("params", "weights", "biases", "buffers", "activations", "macs")
@@ -28,6 +33,8 @@ MODES = ("eval", "train")
 # A split's arms see chunks of the input, but they merge as cat's do: the split itself is a view.
 _MERGE_KINDS = {"res": "add", "cat": "cat", "mul": "mul", "split": "cat"}
 MERGE_KINDS = frozenset(_MERGE_KINDS.values())
+# Rows of dense prediction: a network with one states where its tiles join (Analysis.tiling).
+DENSE_KINDS = frozenset({"upconv", "resample", "pad", "crop"})
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,9 @@ class LayerResult:
 class Analysis:
     """Every layer of an architecture, and the totals, under one convention.
 
-    ``smallest_valid`` maps each input symbol to the least value for which every
-    size is at least 1 (None where a symbolic stride or kernel hides it).
+    ``domains`` maps each input symbol to the values the network accepts (None where a
+    symbolic stride or kernel hides them): every size at least 1, every merge's sizes equal;
+    ``tiling`` to those where no floor drops a pixel and every crop is centred.
     ``groups`` maps the path of every block and branch to its text, ``block_inputs``
     the path of every block to the channels entering it (what ``{cin}`` means inside).
 
@@ -82,10 +90,39 @@ class Analysis:
     raw_input: tuple[Value, ...]
     raw_input_activations: Value
     raw_layers: tuple[LayerResult, ...]
-    smallest_valid: Mapping[str, int | None]
+    domains: Mapping[str, Domain | None]
     groups: Mapping[str, str]
     raw_block_inputs: Mapping[str, Value] = field(default_factory=dict)
+    tiling: Mapping[str, Domain | None] = field(default_factory=dict)
+    raw_outputs: tuple[tuple[str, tuple[Value, ...]], ...] = ()  # the side outputs (out(…)): path, shape
     _totals: dict[str, Value] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def smallest_valid(self) -> Mapping[str, int | None]:
+        """Each input symbol's least valid value (None where the domain is not derived)."""
+        return {name: None if domain is None else domain.smallest for name, domain in self.domains.items()}
+
+    @cached_property
+    def outputs(self) -> tuple[tuple[str, tuple[Value, ...]], ...]:
+        """Every output the network returns, as (path, shape): the side outputs of ``out(…)`` heads
+        in order, then the main one ("" when the network is its input, else the last row's path)."""
+        main = self.raw_layers[-1] if self.raw_layers else None
+        last: tuple[str, tuple[Value, ...]] = (main.path, main.output) if main else ("", self.raw_input)
+        return tuple((path, tuple(map(public, shape))) for path, shape in (*self.raw_outputs, last))
+
+    @cached_property
+    def polynomial_classes(self) -> Mapping[str, Domain | None]:
+        """Where a polynomial closed form should hold: the domain, narrowed to the exact tilings of a
+        network that has them (a U-Net's tiles join for one residue class)."""
+        dense = any(layer.kind in DENSE_KINDS for layer in self.raw_layers)
+        if not dense:  # a classifier's floors drop pixels by design: its polynomial is for multiples
+            return self.domains
+        classes: dict[str, Domain | None] = {}
+        for name, domain in self.domains.items():
+            exact = self.tiling.get(name)
+            both = None if domain is None or exact is None else domain & exact
+            classes[name] = both if both is not None and not both.empty else domain
+        return classes
 
     @cached_property
     def layers(self) -> tuple[LayerResult, ...]:
@@ -267,13 +304,16 @@ class _Walk:
         self.applied: dict[_Key, tuple[Geometry, State]] = {}
         self.applied_idle: dict[_Key, tuple[Geometry, State]] = {}  # in heads that are never run
         self.counted: dict[Geometry, tuple[Value, Value, Value, Value]] = {}  # weights, params, activations, MACs
+        self.outputs: list[tuple[str, tuple[Value, ...]]] = []  # side outputs: out(…) heads
 
     def run(self) -> Analysis:
         spec = self.architecture.input
         where = "input" if spec.span is None else f"input {spec.span.text!r} ({_position(spec.span)})"
         channels = self.rules.positive(spec.channels, where, "the channel count")
         height, width = (self.rules.input_size(size, where) for size in (spec.height, spec.width))
-        state: State = Spatial(channels, height, width)
+        given = Spatial(channels, height, width)
+        self.rules.network_input = given
+        state: State = given
         first = shape_of(state)
         self._sequence(self.architecture.layers, state, "")
         return Analysis(
@@ -285,9 +325,11 @@ class _Walk:
             raw_input=first,
             raw_input_activations=product(first) if self.convention.count_input else 0,
             raw_layers=tuple(self.results),
-            smallest_valid=self.rules.smallest_valid,
+            domains=self.rules.validity.domains(),
             groups=self.groups,
             raw_block_inputs=self.block_inputs,
+            tiling=self.rules.validity.tilings(),
+            raw_outputs=tuple(self.outputs),
         )
 
     def _sequence(self, nodes: Sequence[ir.Node], state: State, prefix: str) -> State:
@@ -338,18 +380,63 @@ class _Walk:
     def _branch(self, branch: ir.Branch, state: State, path: str) -> State:
         if branch.op == "aux":
             return self._auxiliary(branch, state, path)
-        self.groups[path] = branch.span.text
-        where = f"branch {branch.span.text!r} at {path} ({_position(branch.span)})"
+        if branch.op == "out":  # a second output: its head always runs, the main path goes on unchanged
+            self.groups[path] = _one_line(branch.span.text)
+            self.outputs.append((path, shape_of(self._sequence(branch.arms[0], state, path))))
+            return state
+        self.groups[path] = _one_line(branch.span.text)  # a folded row shows one line
+        where = f"branch {_short(self.groups[path])!r} at {path} ({_position(branch.span)})"
         inputs = chunks(state, len(branch.arms), where) if branch.op == "split" else [state] * len(branch.arms)
-        outputs = [
-            self._sequence(arm, arm_input, f"{path}/b{number}")
-            for number, (arm, arm_input) in enumerate(zip(branch.arms, inputs, strict=True), 1)
-        ]
-        merged = MERGES[branch.op](outputs, where)
+        self.rules.branch_inputs.append(state)
+        crops: list[int] = []  # the rows of crops that end an arm: their size is the merge's
+        try:
+            outputs = []
+            for number, (arm, arm_input) in enumerate(zip(branch.arms, inputs, strict=True), 1):
+                outputs.append(self._sequence(arm, arm_input, f"{path}/b{number}"))
+                crops.append(len(self.results) - 1 if arm and _crops_to_merge(arm[-1]) else -1)
+        finally:
+            self.rules.branch_inputs.pop()
+        if any(row >= 0 for row in crops):
+            outputs = self._crop_to_merge(outputs, crops, where)
+        merged = MERGES[branch.op](outputs, where, self._agree)
         kind = _MERGE_KINDS[branch.op]
         geometry = Geometry(kind, kind, shape_of(state), shape_of(merged), (), 0, 0, tuple(map(shape_of, outputs)))
         self._record(f"{path}/{kind}", kind, geometry)
         return merged
+
+    def _agree(self, first: Size, second: Size) -> bool:
+        return self.rules.lenient or self.rules.validity.agree(first, second)
+
+    def _crop_to_merge(self, outputs: list[State], crops: list[int], where: str) -> list[State]:
+        """The arms that end in ``crop`` cropped to the size of the first arm that does not (U-Net's skips)."""
+        targets = [state for state, row in zip(outputs, crops, strict=True) if row < 0]
+        if not targets:
+            raise LayerError(where, "every arm ends in a crop: a crop needs an arm that gives it its size")
+        target = targets[0]
+        if not isinstance(target, Spatial):
+            raise LayerError(where, "a crop needs a C×H×W arm to take its size from, not flat features")
+        cropped: list[State] = []
+        for state, row in zip(outputs, crops, strict=True):
+            if row < 0:
+                cropped.append(state)
+                continue
+            assert isinstance(state, Spatial)
+            for larger, smaller, what in (
+                (state.height, target.height, "height"),
+                (state.width, target.width, "width"),
+            ):
+                if not (self.rules.lenient or self.rules.validity.covers(larger, smaller)):
+                    raise LayerError(
+                        where,
+                        f"a crop's input {what} {larger} is smaller than the {smaller} it is cropped to"
+                        " for every input size",
+                    )
+            after = Spatial(state.channels, target.height, target.width)
+            old = self.results[row]
+            geometry = replace(old.geometry, output=shape_of(after))
+            self.results[row] = self._result(old.index, old.path, old.name, geometry)
+            cropped.append(after)
+        return cropped
 
     def _auxiliary(self, branch: ir.Branch, state: State, path: str) -> State:
         """A side head (GoogLeNet's, Inception's): its rows always count parameters, and MACs and
@@ -369,6 +456,9 @@ class _Walk:
         return state
 
     def _record(self, path: str, name: str, geometry: Geometry) -> None:
+        self.results.append(self._result(len(self.results) + 1, path, name, geometry))
+
+    def _result(self, index: int, path: str, name: str, geometry: Geometry) -> LayerResult:
         counts = self.counted.get(geometry)
         if counts is None:
             weights = geometry.weights
@@ -378,21 +468,50 @@ class _Walk:
                 self.convention.activations(geometry),
                 self.convention.mac_count(geometry),
             )
-        self.results.append(
-            LayerResult(
-                index=len(self.results) + 1,
-                path=path,
-                name=name,
-                geometry=geometry,
-                params=counts[1],
-                weights=counts[0],
-                biases=geometry.biases,
-                buffers=geometry.buffers,
-                activations=0 if self.idle_heads else counts[2],
-                macs=0 if self.idle_heads else counts[3],
-                idle=self.idle_heads > 0,
-            )
+        return LayerResult(
+            index=index,
+            path=path,
+            name=name,
+            geometry=geometry,
+            params=counts[1],
+            weights=counts[0],
+            biases=geometry.biases,
+            buffers=geometry.buffers,
+            activations=0 if self.idle_heads else counts[2],
+            macs=0 if self.idle_heads else counts[3],
+            idle=self.idle_heads > 0,
         )
+
+
+def _one_line(text: str) -> str:
+    """A branch's text as a folded row shows it: comments dropped, whitespace run together.
+
+    >>> _one_line("res(conv3-8   # first arm\\n  | conv1-8)")
+    'res(conv3-8 | conv1-8)'
+    """
+    return " ".join(re.sub(r"#[^\n]*", "", text).split())
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A branch's text for a message: its start and its end when it is long (a U-Net's spans lines).
+
+    >>> _short("cat( | maxpool " + "conv3-8 " * 20 + "upconv2-8)")
+    'cat( | maxpool conv3-8 conv3-8 … conv3-8 conv3-8 upconv2-8)'
+    """
+    if len(text) <= limit:
+        return text
+    words = text.split(" ")
+    head: list[str] = []
+    tail: list[str] = []
+    while len(" ".join([*head, words[len(head)]])) <= limit // 2:
+        head.append(words[len(head)])
+    while len(" ".join([words[-len(tail) - 1], *tail])) <= limit // 2:
+        tail.insert(0, words[-len(tail) - 1])
+    return " ".join([*head, "…", *tail])
+
+
+def _crops_to_merge(node: ir.Node) -> bool:
+    return isinstance(node, ir.Crop) and node.margin is None
 
 
 def _position(span: ir.Span) -> str:
@@ -427,6 +546,8 @@ def _base_name(node: ir.Node) -> str:
         return "gap" if node.span.text.lower().startswith("gap") else f"adaptive{node.mode}pool"
     if isinstance(node, ir.Elementwise):
         return node.op
+    if isinstance(node, ir.Resample):
+        return "upsample" if node.target == "factor" else "resize"
     return _LEAF_NAMES[type(node)]
 
 
@@ -437,4 +558,7 @@ _LEAF_NAMES: dict[type, str] = {
     ir.LayerScale: "layerscale",
     ir.Flatten: "flatten",
     ir.Shuffle: "shuffle",
+    ir.TransposedConv: "upconv",
+    ir.Pad: "pad",
+    ir.Crop: "crop",
 }

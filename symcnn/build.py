@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from lark import Token, Tree
 
-from . import ir
+from . import build_dense, ir
 from .build_expr import suggest as _suggest
 from .build_via import SIMPLE_VIA, ViaBuilder, Word
 from .errors import LayerError
@@ -86,6 +86,7 @@ class _Builder(ViaBuilder):
             else:
                 nodes.extend(self._item(child))
         inputs = ir.symbols_of(shape.channels) | ir.symbols_of(shape.height) | ir.symbols_of(shape.width)
+        build_dense.check_crops(tuple(nodes))
         return ir.Architecture(shape, tuple(nodes), self.text, frozenset(self.symbols) | inputs)
 
     def _input(self, tree: Tree[Token]) -> ir.Input:
@@ -172,12 +173,12 @@ class _Builder(ViaBuilder):
             span = self._span(tree)
             reason = "split needs at least two arms" if len(arms) < 2 else "split needs a layer in at least one arm"
             raise LayerError(f"branch {span.text!r} (line {span.line}, column {span.column})", reason)
-        if op == "aux" and (len(arms) != 1 or not arms[0]):
+        if op in ("aux", "out") and (len(arms) != 1 or not arms[0]):
             # A side head is one sequence of layers; a second arm would have nowhere to go.
             span = self._span(tree)
-            reason = "aux takes one arm, the head's layers" if len(arms) != 1 else "aux needs at least one layer"
+            reason = f"{op} takes one arm, the head's layers" if len(arms) != 1 else f"{op} needs at least one layer"
             raise LayerError(f"branch {span.text!r} (line {span.line}, column {span.column})", reason)
-        assert op in ("res", "cat", "mul", "split", "aux")
+        assert op in ("res", "cat", "mul", "split", "aux", "out")
         return ir.Branch(op, arms, self._span(tree))  # type: ignore[arg-type]
 
     def _block_use(self, tree: Tree[Token]) -> ir.Block:
@@ -325,9 +326,15 @@ class _Builder(ViaBuilder):
         return (sizes[0], sizes[-1])
 
     def _options(
-        self, tree: Tree[Token], span: ir.Span, allowed: tuple[str, ...], vias: tuple[str, ...] = ()
+        self,
+        tree: Tree[Token],
+        span: ir.Span,
+        allowed: tuple[str, ...],
+        vias: tuple[str, ...] = (),
+        words: Mapping[str, tuple[str, ...]] | None = None,
     ) -> _Options:
-        """The options after a layer: names in ``allowed``, and ``via=`` one of ``vias`` (checked with a caret)."""
+        """The options after a layer: names in ``allowed``, ``via=`` one of ``vias``, and the options named
+        in ``words`` one of their words (``mode=bilinear``), each checked with a caret."""
         last = tree.children[-1] if tree.children else None
         given: dict[str, tuple[OptionValue, Tree[Token]]] = {}
         if not (isinstance(last, Tree) and last.data == "options"):
@@ -337,13 +344,18 @@ class _Builder(ViaBuilder):
             name = str(option.children[0])
             value_node = option.children[1]
             assert isinstance(value_node, Tree)
+            if words and name in words:
+                if name in given:
+                    raise self._layer_error(span, f"option {name!r} is given twice")
+                given[name] = (self._word(name, option, value_node, words[name]), option)
+                continue
             if name == "via" or (value_node.data == "word" and name in allowed):  # only via= takes a word
                 if name in given:
                     raise self._layer_error(span, f"option {name!r} is given twice")
                 given[name] = (self._via(name, option, value_node, span, vias), option)
                 continue
             if name not in allowed:
-                known = (*allowed, "via") if vias else allowed
+                known = (*allowed, *(words or ()), *(("via",) if vias else ()))
                 hint = _suggest(name, known) or (
                     f"; allowed: {', '.join(known)}" if known else "; this layer takes no options"
                 )
@@ -425,6 +437,11 @@ _LAYER_BUILDERS: dict[str, Callable[[_Builder, Tree[Token]], ir.Layer]] = {
     "gap": _Builder._gap,
     "fc": _Builder._fc,
     "simple": _Builder._simple,
+    "upconv": build_dense.upconv,
+    "upsample": build_dense.upsample,
+    "resize": build_dense.resize,
+    "pad": build_dense.pad,
+    "crop": build_dense.crop,
 }
 
 

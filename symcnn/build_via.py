@@ -57,7 +57,7 @@ class ViaBuilder(ExpressionBuilder):
             word = str(value.children[0])
             reason = (
                 f"option {name!r} takes a number, true or false, not the word {word!r}"
-                f" (a symbol goes in braces: {{{word}}}); only via= takes a word"
+                f" (a symbol goes in braces: {{{word}}}); only via=, mode= and to= take a word"
             )
             raise self._syntax(value, reason)
         layer = layer_word(span.text)
@@ -75,6 +75,16 @@ class ViaBuilder(ExpressionBuilder):
         if word not in vias:
             hint = "" if word in ir.VIA else suggest(word, vias)
             raise self._syntax(value, f"via={word} does not apply to {layer}; it takes {choices}{hint}")
+        return Word(word)
+
+    def _word(self, name: str, option: Tree[Token], value: Tree[Token], choices: tuple[str, ...]) -> Word:
+        """The value of a word option such as ``mode=bilinear``: one of ``choices``, or an error at its caret."""
+        listed = ", ".join(choices)
+        if value.data != "word":
+            raise self._syntax(value, f"option {name!r} takes one of {listed}")
+        word = str(value.children[0])
+        if word not in choices:
+            raise self._syntax(value, f"{name}={word} is not one of {listed}{suggest(word, choices)}")
         return Word(word)
 
     def _check_linear(self, conv: ir.Conv, where: Tree[Token]) -> None:

@@ -144,8 +144,9 @@ def _input_size_slips(value: Fraction, net: Network) -> list[Slip]:
         return []
     others = {name: given for name, given in net.values.items() if name != "n"}
     symbolic = Network(analyze(net.architecture, others, net.convention, net.mode, net.analysis.aux))  # n free again
+    domain = symbolic.analysis.domains.get("n")
     least = symbolic.analysis.smallest_valid.get("n") or 1
-    sizes = [size for size in SEARCH_SIZES if size >= least]
+    sizes = [size for size in SEARCH_SIZES if size >= least and (domain is None or domain.contains(size))]
     found = []
     for name in ("params", "activations", "macs"):
         if symbolic.symbols != ("n",):

@@ -246,7 +246,7 @@ def _network(args: argparse.Namespace) -> Network:
 
 def _sweep(args: argparse.Namespace) -> str:
     from .render import sweep as render
-    from .sweep import DTYPE_BYTES, Memory, parse_range, sweep
+    from .sweep import DTYPE_BYTES, Memory, parse_range, sweep, valid_sizes
 
     if args.dtype not in DTYPE_BYTES:
         raise SymcnnError(f"unknown dtype {args.dtype!r}; one of {', '.join(DTYPE_BYTES)}")
@@ -255,6 +255,7 @@ def _sweep(args: argparse.Namespace) -> str:
     sizes = parse_range(args.n)
     network = _network(argparse.Namespace(**{**vars(args), "n": None}))
     memory = Memory(args.batch, args.dtype)
+    sizes, skipped = valid_sizes(network, sizes, args.symbol)
     rows = sweep(network, sizes, args.symbol, memory)
     if args.plot:
         render.plot(rows, network, args.plot, args.arch.strip()[:60], args.symbol)
@@ -262,9 +263,10 @@ def _sweep(args: argparse.Namespace) -> str:
         return render.json(rows)
     if args.format == "csv":
         return render.csv(rows)
+    note = render.skipped_note(network, skipped, args.symbol)
     if args.format == "markdown":
-        return render.markdown(rows, memory, args.symbol)
-    return render.table(rows, memory, args.symbol)
+        return render.markdown(rows, memory, args.symbol) + note
+    return render.table(rows, memory, args.symbol) + note
 
 
 def _solve(args: argparse.Namespace) -> str:
@@ -351,7 +353,8 @@ def _zoo_table(n: int) -> str:
     for name in zoo.names():
         symbolic = parse(name)
         smallest = symbolic.analysis.smallest_valid.get("n")
-        if "n" not in symbolic.symbols or (smallest is not None and n < smallest):
+        domain = symbolic.analysis.domains.get("n")
+        if "n" not in symbolic.symbols or (domain is not None and not domain.contains(n)):
             rows.append(ZooRow(name, None, None, smallest))  # an entry with a fixed input, or n too small
             continue
         at_n = symbolic.at(n=n)

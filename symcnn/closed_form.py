@@ -8,12 +8,13 @@ polynomial form (VGG-16 parameters: 2048·n² + 35,597,096 for n a multiple of 3
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from math import comb, lcm
 from typing import TYPE_CHECKING
 
 from .dims import ATOM_KEYS
+from .domain import Domain
 from .errors import SymcnnError
 from .limits import MAX_EXPANDED_TERMS
 from .poly import Poly, canonical, polynomial_form
@@ -29,8 +30,8 @@ class ClosedForm:
 
     ``general`` holds for every valid input size; ``polynomial`` holds when each
     symbol in ``multiple_of`` is a multiple of the number given (None when no
-    polynomial form exists); ``smallest_valid`` is the domain: each input
-    symbol at least this (None where it could not be derived). Both forms are
+    polynomial form exists); ``domains`` is the domain: the values each input
+    symbol may take (None where it could not be derived). Both forms are
     ints or sympy expressions, built from the ``raw_`` forms (which may be
     :class:`~symcnn.poly.Poly`) when first asked for.
     """
@@ -38,7 +39,8 @@ class ClosedForm:
     raw_general: Value
     raw_polynomial: Value | None
     multiple_of: Mapping[str, int]
-    smallest_valid: Mapping[str, int | None]
+    domains: Mapping[str, Domain | None]
+    residue_of: Mapping[str, int] = field(default_factory=dict)  # the polynomial's s ≡ c (mod multiple_of[s])
 
     @cached_property
     def general(self) -> Value:
@@ -52,23 +54,36 @@ class ClosedForm:
     def assumption(self) -> str:
         """The condition of the polynomial form, in words.
 
-        >>> ClosedForm(0, 0, {"n": 32}, {"n": 32}).assumption
+        >>> ClosedForm(0, 0, {"n": 32}, {"n": Domain.at_least(32)}).assumption
         'n a multiple of 32'
         """
-        return ", ".join(f"{name} a multiple of {step}" for name, step in self.multiple_of.items() if step > 1)
+        return ", ".join(
+            f"{name} ≡ {self.residue_of[name]} (mod {step})"
+            if self.residue_of.get(name)
+            else f"{name} a multiple of {step}"
+            for name, step in self.multiple_of.items()
+            if step > 1
+        )
 
     @property
     def domain(self) -> str:
         """The validity domain, in words.
 
-        >>> ClosedForm(0, 0, {}, {"n": 32}).domain
+        >>> ClosedForm(0, 0, {}, {"n": Domain.at_least(32)}).domain
         'n ≥ 32'
+        >>> ClosedForm(0, 0, {}, {"n": Domain.residues(16, {0}) & Domain.at_least(32)}).domain
+        'n ≥ 32 and n ≡ 0 (mod 16)'
         """
         parts = [
-            f"{name} ≥ {least}" if least is not None else f"{name}: not derived"
-            for name, least in self.smallest_valid.items()
+            domain.describe(name) if domain is not None else f"{name}: not derived"
+            for name, domain in self.domains.items()
         ]
         return ", ".join(parts)
+
+    @property
+    def smallest_valid(self) -> Mapping[str, int | None]:
+        """Each symbol's least valid value (None where the domain is not derived)."""
+        return {name: None if domain is None else domain.smallest for name, domain in self.domains.items()}
 
 
 def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
@@ -101,21 +116,28 @@ def floor_key(atom: sympy.Expr) -> tuple[str, int, int] | None:
     return str(free), int(remainder), divisor
 
 
-def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> ClosedForm:
+def closed_form(
+    total: Value, domains: Mapping[str, Domain | None], classes: Mapping[str, Domain | None] | None = None
+) -> ClosedForm:
     """The closed forms of ``total`` (a sum over layers of a network).
+
+    The polynomial holds for multiples of the floors' divisors, or, when ``classes`` (the domain,
+    or where a dense network tiles exactly) has no multiple of them, on its first residue class.
 
     >>> import sympy
     >>> n = symbol("n")
-    >>> form = closed_form(2097152 * sympy.floor(n / 32) ** 2 + 35597096, {"n": 32})
+    >>> form = closed_form(2097152 * sympy.floor(n / 32) ** 2 + 35597096, {"n": Domain.at_least(32)})
     >>> form.polynomial, form.assumption, form.domain
     (2048*n**2 + 35597096, 'n a multiple of 32', 'n ≥ 32')
     """
     if isinstance(total, int):
-        return ClosedForm(total, total, {}, dict(smallest_valid))
+        return ClosedForm(total, total, {}, dict(domains))
     if isinstance(total, Poly):
         expanded = canonical(total)
-        exact, lcms = polynomial_form(expanded)
-        return ClosedForm(expanded, exact, lcms, dict(smallest_valid))
+        residues = _residues(classes if classes is not None else domains)
+        exact, lcms = polynomial_form(expanded, residues)
+        shown = {name: residues[name][1] % lcms[name] for name in lcms if name in residues}
+        return ClosedForm(expanded, exact, lcms, dict(domains), {k: v for k, v in shown.items() if v})
     import sympy
 
     if not _expanded(total) and expanded_terms(total) > MAX_EXPANDED_TERMS:
@@ -134,7 +156,16 @@ def closed_form(total: Value, smallest_valid: Mapping[str, int | None]) -> Close
     if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):
         polynomial = None
     general = total if _expanded(total) else as_expr(sympy.expand(total))  # type: ignore[no-untyped-call]
-    return ClosedForm(general, polynomial, multiple_of, dict(smallest_valid))
+    return ClosedForm(general, polynomial, multiple_of, dict(domains))
+
+
+def _residues(classes: Mapping[str, Domain | None]) -> dict[str, tuple[int, int]]:
+    """Per symbol whose domain leaves out the multiples of its modulus: (modulus, its first residue)."""
+    found = {}
+    for name, domain in classes.items():
+        if domain is not None and domain.modulus > 1 and not domain.empty and 0 not in domain.residue_set:
+            found[name] = (domain.modulus, domain.residue_set[0])
+    return found
 
 
 def expanded_terms(expr: sympy.Expr) -> int:

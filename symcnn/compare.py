@@ -112,7 +112,7 @@ class Comparison:
 
     def closed_form(self, value: Value) -> ClosedForm:
         """The closed forms of ``value`` in the network's free symbols, with its domain."""
-        return closed_form(value, self.network.analysis.smallest_valid)
+        return closed_form(value, self.network.analysis.domains)
 
 
 def compare(network: Network, conventions: Sequence[str] | None = None, **values: int) -> Comparison:

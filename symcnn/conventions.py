@@ -42,7 +42,7 @@ from .rules import (
 
 __all__ = ["CONVENTIONS", "FVCORE", "PTFLOPS", "PTFLOPS_ATEN", "SYMCNN", "THOP", "TORCH", "TORCHINFO", "Geometry"]
 
-_SYMCNN_IN_PLACE = {"act", "dropout", "lrn", "flatten", "identity"}
+_SYMCNN_IN_PLACE = {"act", "dropout", "lrn", "flatten", "identity", "crop"}  # a crop is a view, as flatten
 _SYMCNN_ACTIVATIONS: dict[str, Rule] = {kind: OUTPUT for kind in KINDS if kind not in _SYMCNN_IN_PLACE}
 _AS_SYMCNN = "activations: as symcnn's (the tool reports none)"
 
@@ -50,12 +50,13 @@ SYMCNN = Convention(
     name="symcnn",
     summary=(
         "activations: the input and every layer's output except activation functions, softmax, "
-        "dropout, lrn, identity and flatten (in place); MACs: conv k_h·k_w·(C_in/groups)·C_out·H_out·W_out, "
-        "fc in·out, no bias, every other layer 0"
+        "dropout, lrn, identity, flatten and crop (in place or a view); MACs: conv k_h·k_w·(C_in/groups)·C_out·"
+        "H_out·W_out, a transposed conv k_h·k_w·C_in·(C_out/groups)·H_in·W_in (each input pixel spreads the "
+        "kernel), fc in·out, no bias, every other layer 0"
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": weight_macs, "fc": weight_macs},
+    macs={"conv": weight_macs, "fc": weight_macs, "upconv": Params(of="in")},
     tool="symcnn's own rules (the default)",
     memory=(Memory("activations", "activations"),),
 )
@@ -67,15 +68,20 @@ FVCORE = Convention(
         "at every output position, no bias; batch norm 2 per input value (1 without affine; 5 and 4 when "
         "it normalises with the batch's statistics); layer norm 5 per value; adaptive average pooling "
         "(gap too) 1 per input value, but a gap run as x.mean (via=mean) 0; activation functions, softmax, "
-        "max and average pooling, LRN, channel shuffle and merges 0 (ops it does not support); a functional "
-        "call counts as its module (fvcore reads the traced aten ops); activations: ActivationCountAnalysis, "
-        "the outputs of conv and fc only, not the input"
+        "max and average pooling, LRN, channel shuffle and merges 0 (ops it does not support); a transposed "
+        "conv its weights at every input position; upsampling and resizing 1 per output value (nearest), 4 "
+        "(bilinear), 0 (bicubic); pad and crop 0; a functional call counts as its module (fvcore reads the "
+        "traced aten ops); activations: ActivationCountAnalysis, the outputs of conv, transposed conv and fc "
+        "only, not the input"
     ),
     count_input=False,
-    activation_rules={"conv": OUTPUT, "fc": OUTPUT},
+    activation_rules={"conv": OUTPUT, "fc": OUTPUT, "upconv": OUTPUT},
     macs={
         "conv": weight_macs,
         "fc": weight_macs,
+        "upconv": Params(of="in"),
+        # aten::upsample_nearest2d 1 and upsample_bilinear2d 4 per output value; bicubic unsupported (0).
+        "resample": ByOp({"nearest": Values(1), "bilinear": Values(4)}),
         "bn": ByFlag(
             "running_stats",
             ByFlag("affine", Values(2, "in"), Values(1, "in")),
@@ -93,7 +99,7 @@ TORCHINFO = Convention(
     name="torchinfo",
     summary=(
         "torchinfo's summary(...).total_mult_adds: every parameter named weight or bias times the "
-        "output positions in a conv (biases included), once elsewhere (fc in·out + out, batch norm "
+        "output positions in a conv or transposed conv (biases included), once elsewhere (fc in·out + out, batch norm "
         "and layer norm 2·C, and an nn.Linear on a channels-last map (via=linear): w + b, not per "
         "position); layer scale (its parameter is gamma) and layers without parameters 0; "
         "activations: the outputs of the layers with parameters, not the input, nor a layer scale "
@@ -105,6 +111,7 @@ TORCHINFO = Convention(
     activation_rules={
         "conv": OUTPUT,
         "fc": OUTPUT,
+        "upconv": OUTPUT,
         "bn": ByFlag("affine", OUTPUT, NOTHING),
         "ln": OUTPUT,
         # torchinfo counts the outputs of leaf modules with parameters; torchvision's γ is its block's.
@@ -114,6 +121,7 @@ TORCHINFO = Convention(
         # "Conv" in the class name multiplies by the output positions; an nn.Linear counts its
         # parameters once per batch row, however many positions it is applied at.
         "conv": ByVia(Params(1, 1), {"linear": Params(1, 1, per_position=False)}),
+        "upconv": Params(1, 1),
         "fc": Params(1, 1),
         "bn": Params(1, 1, per_position=False),
         "ln": Params(1, 1, per_position=False),
@@ -125,6 +133,9 @@ TORCHINFO = Convention(
     ),
     unstored_params=frozenset({("scale", "functional")}),
 )
+
+# ptflops (both backends) counts a transposed conv's weights at the input positions, its bias at the output's.
+_UPCONV_WITH_BIAS = Sum((Params(of="in"), Params(0, 1)))
 
 # ptflops hooks nn modules by their exact type and patches some torch.nn.functional calls: a module
 # whose forward makes a patched call counts twice (nn.ReLU calls F.relu), a functional call once.
@@ -141,13 +152,18 @@ PTFLOPS = Convention(
         "functionals only) 1 per value; called as functionals (via=functional) relu, gelu, relu6, silu, "
         "softmax 1 per value and every pooling 1 per input value, a gap run as x.mean (via=mean) 0; "
         "sigmoid, tanh, hardswish, hardsigmoid 0; LRN (4·C + size − 1)·H·W (its patched mul, avg_pool3d, "
-        "mul and add); layer scale, channel shuffle and merges 0; " + _AS_SYMCNN
+        "mul and add); a transposed conv its weights at every input position and its bias at every output "
+        "position; nn.Upsample 2 per output value (its hook and the patched F.interpolate), F.interpolate "
+        "(via=functional, resize) 1; layer scale, channel shuffle, pad, crop and merges 0; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
     macs={
         "conv": Params(1, 1),
         "fc": Params(1, 1),
+        "upconv": _UPCONV_WITH_BIAS,
+        # nn.Upsample's own hook and the F.interpolate it calls each count the output; a bare call once.
+        "resample": ByVia(Values(2), {"functional": Values(1)}),
         "bn": ByFlag("affine", Values(2, "in"), Values(1, "in")),
         "ln": ByVia(Values(1, "in"), {"functional": NOTHING}),
         "pool": ByVia(Values(2, "in"), {"functional": Values(1, "in"), "mean": NOTHING}),
@@ -165,11 +181,12 @@ PTFLOPS_ATEN = Convention(
     summary=(
         "ptflops' get_model_complexity_info(..., backend='aten'): the aten convolution, addmm and mm "
         "only, conv and fc with their biases (an nn.Linear on a contiguous channels-last map, via=linear, "
-        "is an addmm with its bias), every other layer 0; " + _AS_SYMCNN
+        "is an addmm with its bias), a transposed conv its weights at every input position and its bias at "
+        "every output position, every other layer 0; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": Params(1, 1), "fc": Params(1, 1)},
+    macs={"conv": Params(1, 1), "fc": Params(1, 1), "upconv": _UPCONV_WITH_BIAS},
     tool="ptflops.get_model_complexity_info(model, (C, H, W), as_strings=False, backend='aten')[0], ptflops 0.7.5",
 )
 
@@ -183,13 +200,19 @@ THOP = Convention(
         "some sizes, e.g. 8×8 to 7×7); activation functions, max pooling, LRN, channel shuffle and merges 0; "
         "whatever runs as a functional call or a mean (via=functional, via=mean: it hooks nn modules by "
         "their exact type) 0, a LayerNorm2d's parameters (ln(via=functional)) not counted either; layer scale "
-        "has no rule, so neither its MACs nor its parameters count; " + _AS_SYMCNN
+        "has no rule, so neither its MACs nor its parameters count; a transposed conv its weights at every "
+        "output position (its conv rule); nn.Upsample 1 (nearest), 11 (bilinear), 259 (bicubic) per output "
+        "value, F.interpolate (resize) 0; pad and crop 0; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
     macs={
         "conv": weight_macs,
         "fc": weight_macs,
+        "upconv": weight_macs,  # its conv rule: the weights at every output position
+        "resample": ByVia(
+            ByOp({"nearest": Values(1), "bilinear": Values(11), "bicubic": Values(259)}), {"functional": NOTHING}
+        ),
         "bn": ByFlag("affine", Values(4, "in"), Values(2, "in")),
         "ln": ByVia(Values(4, "in"), {"functional": NOTHING}),
         "act": ByVia(ByOp({"softmax": PerPosition(3, -1)}), {"functional": NOTHING}),
@@ -209,11 +232,11 @@ TORCH = Convention(
     summary=(
         "torch.utils.flop_counter.FlopCounterMode's total, in FLOPs (2 per multiply-add, so the MACs "
         "column holds FLOPs): conv and fc weights at every output position (an nn.Linear on a channels-last "
-        "map too), no bias, every other layer 0; " + _AS_SYMCNN
+        "map too), a transposed conv's at every input position, no bias, every other layer 0; " + _AS_SYMCNN
     ),
     count_input=True,
     activation_rules=_SYMCNN_ACTIVATIONS,
-    macs={"conv": Params(2), "fc": Params(2)},
+    macs={"conv": Params(2), "fc": Params(2), "upconv": Params(2, of="in")},
     unit="FLOPs",
     tool="torch.utils.flop_counter.FlopCounterMode().get_total_flops(), torch 2.13",
 )

@@ -5,29 +5,36 @@ Python source with integer floor division, ``(n // 32)``: exact for every n,
 unlike sympy's ``lambdify`` (which divides in floats). With numpy installed it
 runs on int64 arrays — when a bound shows that no value can overflow —
 otherwise on Python ints.
+
+Importing this module imports no sympy (a sweep of a closed form in symcnn's own
+polynomials needs none); its functions import it when they are called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from .closed_form import floor_key
 from .errors import SymcnnError
 from .values import Value, as_expr
 
+if TYPE_CHECKING:
+    import sympy
+
 _INT64_SAFE = 2**62
-# Below this many sizes Python ints beat importing numpy (100–190 ms) to use int64 arrays.
-_NUMPY_FROM = 4096
+# From this many sizes on, a sweep evaluates on numpy's int64 arrays where no value can overflow;
+# below it Python ints beat importing numpy (100–190 ms).
+ARRAYS_FROM = 4096
 
 Compiled = tuple[Callable[[Any], Any], Callable[[int], int]]
 
 
 def _code(expr: sympy.Basic) -> str:
     """Python source for a polynomial in symbols and floor atoms, integers only."""
+    import sympy
+
     if isinstance(expr, sympy.Integer):
         return str(int(expr))
     if isinstance(expr, sympy.Symbol):
@@ -50,8 +57,10 @@ def _code(expr: sympy.Basic) -> str:
 
 @lru_cache(maxsize=256)
 def _compile(form: sympy.Expr, name: str) -> Compiled:
+    import sympy
+
     coefficients = form.as_coefficients_dict()  # type: ignore[no-untyped-call]
-    terms = [(int(c), _code(m)) for m, c in coefficients.items() if _is_integer(c)]
+    terms = [(int(c), _code(m)) for m, c in coefficients.items() if isinstance(c, sympy.Integer)]
     if len(terms) != len(coefficients):
         raise SymcnnError(f"cannot evaluate {form} exactly with integers")
     # In the expanded form each floor atom ⌊(n + r)/S⌋ (0 ≤ r < S) is ≥ 0 and grows with
@@ -63,13 +72,10 @@ def _compile(form: sympy.Expr, name: str) -> Compiled:
     return functions  # the source is printed by _code from our own closed form, never user text
 
 
-def _is_integer(value: object) -> bool:
-    return isinstance(value, sympy.Integer)
-
-
 def compile_form(form: Value, name: str) -> Callable[[Any], Any]:
     """A function of the symbol ``name`` that evaluates ``form`` exactly.
 
+    >>> import sympy
     >>> from symcnn.values import symbol
     >>> n = symbol("n")
     >>> f = compile_form(2097152 * sympy.floor((n + 3) / 32) ** 2 + 35597096, "n")
@@ -79,6 +85,8 @@ def compile_form(form: Value, name: str) -> Callable[[Any], Any]:
     if isinstance(form, int):
         constant = form
         return lambda values: constant
+    import sympy
+
     return _compile(as_expr(sympy.expand(form)), name)[0]  # type: ignore[no-untyped-call]
 
 
@@ -88,6 +96,7 @@ def evaluate_many(form: Value, name: str, sizes: Sequence[int], *, expanded: boo
     ``expanded`` says that ``form`` is already a sum of monomials (closed forms
     are), which saves expanding it again.
 
+    >>> import sympy
     >>> from symcnn.values import symbol
     >>> evaluate_many(sympy.floor((symbol("n") + 1) / 3), "n", [5, 6, 7])
     [2, 2, 2]
@@ -96,10 +105,12 @@ def evaluate_many(form: Value, name: str, sizes: Sequence[int], *, expanded: boo
         return [form] * len(sizes)
     if not sizes:
         return []
+    import sympy
+
     polynomial = form if expanded else as_expr(sympy.expand(form))  # type: ignore[no-untyped-call]
     function, bound = _compile(polynomial, name)
     largest = max(sizes)
-    if len(sizes) < _NUMPY_FROM:
+    if len(sizes) < ARRAYS_FROM:
         return [int(function(size)) for size in sizes]
     try:
         import numpy

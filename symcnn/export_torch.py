@@ -29,6 +29,7 @@ from . import ir
 from .analysis import MERGE_KINDS, LayerResult, segments
 from .braces import evaluate
 from .errors import SymcnnError
+from .export_dense import SizeRefs, dense_factory, remember
 from .network import Network
 from .values import Shown, Value, as_int, product
 
@@ -66,6 +67,9 @@ def to_torch(network: Network, **values: int) -> nn.Sequential:
     build = exporter.sequence(network.architecture.layers, "")
     exporter.resolver.check()
     module: nn.Sequential = build()
+    if exporter.refs.input is not None:  # resize(to=input): note the input's size first thing
+        first = ("input_size", remember(exporter.refs.input))
+        module = type(module)(OrderedDict([first, *module.named_children()]))
     return module
 
 
@@ -80,7 +84,20 @@ def module_name(layer: LayerResult) -> str:
     ['res.b1.conv', 'res.b1.relu', 'res', 'fc']
     """
     path = layer.path.rsplit("/", 1)[0] if layer.kind in MERGE_KINDS else layer.path
-    return ".".join(segment.replace(".", "_") for segment in path.split("/"))
+    return ".".join(child_name(segment) for segment in path.split("/"))
+
+
+def child_name(segment: str) -> str:
+    """A path segment as a module's child name: no dots, and not the name of an nn.Module attribute
+    (a block called ``double`` or ``eval`` would shadow the method), which gets a trailing underscore.
+
+    >>> child_name("conv.2"), child_name("double"), child_name("stage")
+    ('conv_2', 'double_', 'stage')
+    """
+    from torch import nn as torch_nn
+
+    name = segment.replace(".", "_")
+    return f"{name}_" if hasattr(torch_nn.Module, name) else name
 
 
 class _Exporter:
@@ -90,6 +107,7 @@ class _Exporter:
         self.rows = iter(network.layers)
         self.analysis = network.analysis
         self.resolver = _Resolver(network.values)
+        self.refs = SizeRefs()
 
     def sequence(self, nodes: tuple[ir.Node, ...], prefix: str) -> Callable[[], nn.Sequential]:
         from torch import nn as torch_nn
@@ -104,28 +122,43 @@ class _Exporter:
                 if not self.analysis.aux:
                     continue  # the network without its heads, as the published weights describe it
                 heads = True
-            parts.append((segment.replace(".", "_"), self.node(node, path)))
+            heads = heads or (isinstance(node, ir.Branch) and node.op == "out")
+            parts.append((child_name(segment), self.node(node, path)))
         kind = Chain if heads else torch_nn.Sequential
         return lambda: kind(OrderedDict((name, make()) for name, make in parts))
 
     def node(self, node: ir.Node, path: str) -> Factory:
-        from .torch_modules import AuxHead, Branch
+        from .torch_modules import AuxHead, Branch, OutHead
 
         if isinstance(node, ir.Block):
             return self.sequence(node.body, path)
-        if isinstance(node, ir.Branch) and node.op == "aux":  # its rows follow, with no merge row
+        if isinstance(node, ir.Branch) and node.op in ("aux", "out"):  # its rows follow, with no merge row
             head = self.sequence(node.arms[0], path)
-            return lambda: AuxHead(OrderedDict(head().named_children()))
+            kind = AuxHead if node.op == "aux" else OutHead
+            return lambda: kind(OrderedDict(head().named_children()))
         if isinstance(node, ir.Branch):
             # An empty arm is an empty nn.Sequential: the identity.
-            arms = [(f"b{number}", self.sequence(arm, f"{path}/b{number}")) for number, arm in enumerate(node.arms, 1)]
+            self.refs.branches.append({})
+            try:
+                arms = [
+                    (f"b{number}", self.sequence(arm, f"{path}/b{number}")) for number, arm in enumerate(node.arms, 1)
+                ]
+            finally:
+                sizes = self.refs.branches.pop()
             merge = next(self.rows)
             assert merge.path.rsplit("/", 1)[0] == path, (merge.path, path)
-            return lambda: Branch(node.op, {name: make() for name, make in arms})
+            cropped = tuple(
+                f"b{number}"
+                for number, arm in enumerate(node.arms, 1)
+                if arm and isinstance(arm[-1], ir.Crop) and arm[-1].margin is None
+            )
+            return lambda: Branch(node.op, {name: make() for name, make in arms}, sizes, cropped)
         result = next(self.rows)
         assert result.path == path, (result.path, path)
         self.resolver.where = f"layer {result.index} {result.name!r} at {path}"
         self.resolver.values = self.analysis.values_at(path)  # {cin} bound to its block's input
+        if isinstance(node, (ir.TransposedConv, ir.Resample, ir.Pad, ir.Crop)):
+            return dense_factory(node, result, self.resolver, self.refs)
         return _factory(node, result, self.resolver)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.tree import Meta
 
-GRAMMAR_CRC32 = 0x4ACAF880
+GRAMMAR_CRC32 = 0x82C48EAD
 """The CRC-32 of grammar/symcnn.lark this parser follows; with another grammar, it declines every text."""
 
 # Keywords that may run on into a number (conv3, maxpool2, fc-10, x3), as the grammar writes them.
@@ -45,12 +45,17 @@ PREFIX_KEYWORDS = {
     "FC": r"(?i:fc-?(?=[0-9{]))",
     "DWCONV": r"(?i:dwconv(?=[0-9{]))",
     "ADAPTIVE_POOL": r"(?i:adaptive(?:avg|max)pool(?=[0-9{]))",
+    "UPCONV": r"(?i:(?:up|de)conv(?=[0-9{]))",
+    "UPSAMPLE": r"(?i:upsample(?=[0-9{]))",
+    "PAD": r"(?i:pad(?=[0-9{]))",
+    "CROP": r"(?i:crop(?![^\W\d]))",
     "_X": r"(?i:x(?=[0-9{]))",
 }
 # Keywords that are a whole word, `(?!\w)` (BRANCH_KIND: `(?=\s*\()`). A word is [A-Za-z_][A-Za-z0-9_]*,
 # so one of these can only match all of it; and no keyword matches where another does (their words differ).
-WORDS = dict.fromkeys(("res", "cat", "mul", "split", "aux"), "BRANCH_KIND") | {
-    "input": "INPUT", "let": "LET", "true": "TRUE", "false": "FALSE", "gap": "GAP", **dict.fromkeys((
+WORDS = dict.fromkeys(("res", "cat", "mul", "split", "aux", "out"), "BRANCH_KIND") | {
+    "input": "INPUT", "let": "LET", "true": "TRUE", "false": "FALSE", "gap": "GAP", "resize": "RESIZE",
+    **dict.fromkeys((
         "relu6", "relu", "bn", "ln", "layerscale", "droppath", "sigmoid", "hardsigmoid", "hardswish", "tanh",
         "silu", "swish", "gelu", "softmax", "dropout", "lrn", "flatten", "identity", "shuffle"), "SIMPLE"),
 }  # fmt: skip
@@ -73,6 +78,7 @@ _NAME, _DIM_NAME, _BRANCH_AHEAD = re.compile(NAME), re.compile(DIM_NAME), re.com
 # TRUE and FALSE, _X, _DIM_X, DIM_NAME, NAME, _OPTS_OPEN, _LPAR.
 _K, _IL, _TF, _X, _DX, _DN, _NM, _OP, _LP = (1 << bit for bit in range(9))
 _NEED = dict.fromkeys(("ADAPTIVE_POOL", "SIMPLE", "POOL", "DWCONV", "BRANCH_KIND", "CONV", "FC", "GAP"), _K)
+_NEED |= dict.fromkeys(("UPCONV", "UPSAMPLE", "PAD", "CROP", "RESIZE"), _K)
 _NEED |= {"INPUT": _IL, "LET": _IL, "TRUE": _TF, "FALSE": _TF, "_X": _X, "NAME": _NM, "_OPTS_OPEN": _OP, "_LPAR": _LP}
 STATEMENT = _K | _IL | _NM | _LP  # at the start, after a separator or a let's end
 CLOSED = STATEMENT | _X  # after the ")" of a group, branch, options or arguments: a repeat may follow
@@ -345,16 +351,16 @@ class _Parser:
     def layer(self) -> Tree[Token]:
         """A layer: its keyword (the rule's name), kernel or sizes, and the options that may follow."""
         kind = self.k
-        word = self.take(kind, WORD if kind in ("POOL", "SIMPLE", "GAP") else 0)
-        if kind == "CONV" or kind == "DWCONV":
+        word = self.take(kind, WORD if kind in ("POOL", "SIMPLE", "GAP", "CROP", "RESIZE") else 0)
+        if kind in ("CONV", "DWCONV", "UPCONV"):
             sizes = self.sizes()
             children = [_tree("kernel", sizes, sizes[0].meta, sizes[-1].meta)]
-            if kind == "CONV":
+            if kind != "DWCONV":
                 self.skip("-", 0)
                 children.append(self.value())
-        elif kind == "ADAPTIVE_POOL":
+        elif kind in ("ADAPTIVE_POOL", "UPSAMPLE", "PAD") or (kind == "CROP" and self.k in ("INT", "{")):
             children = self.sizes()
-        else:  # fc has a size; a pool may; simple and gap have none
+        else:  # fc has a size; a pool may; simple, gap, resize and a bare crop have none
             children = [self.value()] if kind == "FC" or (kind == "POOL" and self.k in ("INT", "{")) else []
         if self.k == "_OPTS_OPEN":
             opening = self.take("_OPTS_OPEN", _NM)
@@ -442,6 +448,7 @@ class _Parser:
 
 
 _UNITS: dict[str, Callable[[_Parser], Tree[Token]]] = dict.fromkeys(
-    ("CONV", "DWCONV", "POOL", "ADAPTIVE_POOL", "GAP", "FC", "SIMPLE"), _Parser.layer
+    ("CONV", "DWCONV", "POOL", "ADAPTIVE_POOL", "GAP", "FC", "SIMPLE", "UPCONV", "UPSAMPLE", "PAD", "CROP", "RESIZE"),
+    _Parser.layer,
 )
 _UNITS |= {"BRANCH_KIND": _Parser.branch, "NAME": _Parser.block_use, "_LPAR": _Parser.group}

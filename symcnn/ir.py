@@ -197,6 +197,52 @@ class Shuffle:
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 
 
+@dataclass(frozen=True)
+class TransposedConv:
+    """ConvTranspose2d: each input pixel spreads a kernel; out = (x − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+
+    kernel: Pair
+    out_channels: Expr
+    stride: Pair
+    padding: Pair
+    output_padding: Pair
+    dilation: Pair
+    groups: Expr
+    bias: bool
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+
+
+@dataclass(frozen=True)
+class Resample:
+    """Upsampling by whole factors (``upsample2``: nn.Upsample) or resizing to a size (``resize``:
+    F.interpolate(size=…)). ``target`` is "factor", "input" (the network's input size), "branch"
+    (the size entering the innermost branch around it) or "size" (``size`` itself)."""
+
+    target: Literal["factor", "input", "branch", "size"]
+    factor: Pair | None  # the factors (target "factor") or the size (target "size")
+    mode: str  # nearest, bilinear or bicubic, as torch names them
+    align_corners: bool
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+    via: str = ""  # "": the nn module (upsample), "functional": F.interpolate (resize always is)
+
+
+@dataclass(frozen=True)
+class Pad:
+    """Zero padding by (top and bottom, left and right) pixels: nn.ZeroPad2d."""
+
+    padding: Pair
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A centre crop by (top and bottom, left and right) pixels, or, with ``margin`` None, to the size
+    the other arms of its branch give (U-Net's skip connections); the last layer of its arm then."""
+
+    margin: Pair | None
+    span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
+
+
 VIA: dict[str, str] = {
     "functional": "a call of torch.nn.functional (F.relu, F.max_pool2d, F.adaptive_avg_pool2d) or, for a layer "
     "norm or layer scale, the op inside a module the tools do not know (LayerNorm2d, a block's own γ)",
@@ -211,7 +257,22 @@ nn module (``nn.ReLU``, ``nn.MaxPool2d``, ``nn.Conv2d`` …).
 """
 
 
-Layer = Conv | Pool | AdaptivePool | Linear | BatchNorm | ChannelNorm | LayerScale | Elementwise | Flatten | Shuffle
+Layer = (
+    Conv
+    | Pool
+    | AdaptivePool
+    | Linear
+    | BatchNorm
+    | ChannelNorm
+    | LayerScale
+    | Elementwise
+    | Flatten
+    | Shuffle
+    | TransposedConv
+    | Resample
+    | Pad
+    | Crop
+)
 
 
 @dataclass(frozen=True)
@@ -220,9 +281,11 @@ class Branch:
     mul multiplies (a C×1×1 arm broadcasts). An empty arm is the identity.
     split gives arm i the i-th of as many equal channel chunks as there are arms
     and concatenates the arms' outputs (ShuffleNetV2). aux has one arm, a side head
-    whose output is not merged: the main path goes on with the branch's input."""
+    whose output is not merged: the main path goes on with the branch's input; torch runs
+    it in training only. out is such a head that always runs: a second output of the network
+    (a segmentation model's auxiliary classifier)."""
 
-    op: Literal["res", "cat", "mul", "split", "aux"]
+    op: Literal["res", "cat", "mul", "split", "aux", "out"]
     arms: tuple[tuple[Node, ...], ...]
     span: Span = field(compare=False)  # where it was written: two equal layers may stand apart
 

@@ -8,44 +8,20 @@ symbol stays one :class:`~symcnn.dims.FloorSize`, so nested floors never arise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeVar
 
 from . import ir
 from .braces import value, whole
-from .dims import FloorSize, Size, size_expr, step
+from .dims import FloorSize, LinearSize, Size, smallest_positive, step
+from .domain import Validity
 from .errors import LayerError, SizeError, SymcnnError, shorten_literal
-from .limits import MAX_DIVISOR, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
+from .layers_dense import apply_dense
+from .limits import MAX_DIVISOR, MAX_SIZE, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
 from .rules import Geometry
+from .state import Flat, Spatial, State, shape_of
 from .values import Shown, Value, as_expr, as_int, product
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Spatial:
-    """A C×H×W tensor."""
-
-    channels: Value
-    height: Size
-    width: Size
-
-
-@dataclass(frozen=True)
-class Flat:
-    """A vector of features, after an fc or flatten."""
-
-    features: Value
-
-
-State = Spatial | Flat
-
-
-def shape_of(state: State) -> tuple[Value, ...]:
-    """(C, H, W) or (features,), as ints or sympy expressions."""
-    if isinstance(state, Flat):
-        return (state.features,)
-    return (state.channels, size_expr(state.height), size_expr(state.width))
 
 
 # Kinds of the parameter-free layers that keep the shape; the rest are "act".
@@ -55,13 +31,14 @@ _ELEMENTWISE_KINDS = {"dropout": "dropout", "lrn": "lrn", "identity": "identity"
 class LayerRules:
     """Applies layers to states with symbols given ``values``; records the domain.
 
-    ``smallest_valid`` maps each input symbol to the least value for which every
-    size seen so far is at least 1 (None once a symbolic stride hides it).
+    ``validity`` gathers what the sizes, merges and crops say about the input symbols.
     """
 
     def __init__(self, values: dict[str, int]) -> None:
         self.values = values
-        self.smallest_valid: dict[str, int | None] = {}
+        self.validity = Validity()
+        self.network_input: Spatial | None = None  # what resize(to=input) resizes to
+        self.branch_inputs: list[State] = []  # the inputs of the branches around a layer: resize(to=branch)
         self.lenient = False  # inside a head that is never run: a size below 1 is no error
         self.cin: Shown | None = None  # {cin}: the channels entering the innermost block around the layer
         # A repeated layer's {…} is worked out once (sympy is slow); one mentioning {cin}, once per binding.
@@ -71,7 +48,7 @@ class LayerRules:
 
     def input_size(self, expr: ir.Expr, where: str) -> Size:
         if isinstance(expr, ir.Sym) and expr.name not in self.values:
-            self.smallest_valid.setdefault(expr.name, 1)
+            self.validity.add_symbol(expr.name)
             return FloorSize(expr.name, 0, 1)
         return self.positive(expr, where, "the input size")
 
@@ -106,6 +83,8 @@ class LayerRules:
         return result
 
     def check_size(self, size: Size, where: str, what: str) -> None:
+        if _too_large(size):  # upsampling or padding again and again: a size that grows without bound
+            raise SizeError(where, f"the output {what} would be more than {MAX_SIZE:.0e} pixels")
         if self.lenient:
             return
         if isinstance(size, int):
@@ -121,9 +100,14 @@ class LayerRules:
                     else f"the strides so far multiply to more than {MAX_DIVISOR:.0e}; no input size up to "
                     f"{MAX_SYMBOL_VALUE:,} gives an output {what} that depends on it",
                 )
-            known = self.smallest_valid.get(size.symbol, 1)
-            if known is not None:
-                self.smallest_valid[size.symbol] = max(known, size.smallest_valid)
+            self.validity.at_least(size.symbol, size.smallest_valid)
+        elif isinstance(size, LinearSize):
+            least = smallest_positive(size)
+            if least is None:
+                raise SizeError(
+                    where, f"the output {what} is {size}, below 1 for every {size.symbol} up to {MAX_SYMBOL_VALUE:,}"
+                )
+            self.validity.at_least(size.symbol, least)
         else:
             import sympy
 
@@ -134,8 +118,7 @@ class LayerRules:
                     "give their symbols a value (--set NAME=VALUE)",
                 )
             for name in sorted(str(s) for s in size.free_symbols):
-                if name in self.smallest_valid:
-                    self.smallest_valid[name] = None
+                self.validity.unknown(name)
 
     def _at(self) -> str:
         given = ", ".join(f"{name} = {value}" for name, value in sorted(self.values.items()))
@@ -178,6 +161,8 @@ class LayerRules:
         if isinstance(layer, ir.Flatten):
             flat = Flat(product(before))
             return Geometry("flatten", "flatten", before, shape_of(flat), (), 0, 0), flat
+        if isinstance(layer, (ir.TransposedConv, ir.Resample, ir.Pad, ir.Crop)):
+            return apply_dense(self, layer, state, where)
         kind = _ELEMENTWISE_KINDS.get(layer.op, "act")
         window = _lrn_window(layer) if layer.op == "lrn" else ()
         return Geometry(kind, layer.op, before, before, (), 0, 0, window=window, via=layer.via), state
@@ -198,7 +183,7 @@ class LayerRules:
             if count is not None and parts is not None and count % parts:
                 raise LayerError(where, f"groups = {parts} does not divide the {count} {name}")
         height, width = zip((state.height, state.width), kernel, stride, padding, dilation)
-        sizes = [step(size, 2 * p - d * (k - 1) - 1 + s, s) for size, k, s, p, d in _distinct(height, width)]
+        sizes = [self._step(size, 2 * p - d * (k - 1) - 1 + s, s) for size, k, s, p, d in _distinct(height, width)]
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
         after = Spatial(channels_out, sizes[0], sizes[-1])
@@ -230,7 +215,8 @@ class LayerRules:
                     raise LayerError(where, "ceil_mode needs a window, stride and padding without symbols")
                 span_i, p_i, s_i = (int(v) for v in exact)  # type: ignore[arg-type]
                 shift = min(2 * p_i - span_i + 2 * s_i - 1, p_i + s_i - 1)
-            sizes.append(step(size, shift, s))
+            # A ceil-mode window may hang over the end: "drops no pixel" is not its question.
+            sizes.append(step(size, shift, s) if layer.ceil_mode else self._step(size, shift, s))
         for size, what in zip(sizes, ("height", "width")):
             self.check_size(size, where, what)
         after = Spatial(state.channels, sizes[0], sizes[-1])
@@ -256,9 +242,24 @@ class LayerRules:
         before = shape_of(state)
         return Geometry("shuffle", "shuffle", before, before, (), 0, 0)
 
+    def _step(self, size: Size, shift: Value, divisor: Value) -> Size:
+        """⌊(size + shift)/divisor⌋, noting for which inputs it drops no pixel (a seamless tiling)."""
+        if isinstance(shift, int) and isinstance(divisor, int):
+            self.validity.floor_exact(size, shift - divisor, divisor)
+        return step(size, shift, divisor)
+
     def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
         first, second = (self.positive(expr, where, what, least) for expr in pair)
         return first, second
+
+
+def _too_large(size: Size) -> bool:
+    """Whether a size (or, for a sum of floors, a coefficient or its constant) passes :data:`MAX_SIZE`."""
+    if isinstance(size, int):
+        return size > MAX_SIZE
+    if isinstance(size, LinearSize):
+        return size.shift > MAX_SIZE or any(abs(c) > MAX_SIZE for c, _, _ in size.terms)
+    return False
 
 
 def _distinct(height: _T, width: _T) -> list[_T]:

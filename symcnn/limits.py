@@ -45,3 +45,14 @@ cannot merge them, and each one more doubles its work."""
 MAX_EXPANDED_TERMS = 2_000
 """Terms a closed form may have once its products are multiplied out (sympy expands 2,000 in about
 0.2 s, 11,000 in 1.7 s; every zoo entry stays below 30)."""
+
+MAX_MODULUS = 4_096
+"""The largest period of the residue classes a domain is stated in: beyond it (strides and
+upsampling factors of many primes), the domain is "not derived" and sizes are checked at each n."""
+
+MAX_SIZE_TERMS = 8
+"""A size after upsampling is a sum of floors; one that needs more is kept as a sympy expression."""
+
+MAX_SIZE = 10**15
+"""The largest height or width a layer may give (upsampling and padding make sizes grow; the same
+bound holds the coefficients of a size that depends on the input)."""

@@ -6,11 +6,11 @@ names the branch and every arm's shape; :func:`chunks` gives a split's arms thei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .dims import Size
 from .errors import LayerError
-from .layers import Flat, Spatial, State, shape_of
+from .state import Flat, Spatial, State, shape_of
 from .values import Value, as_expr, as_int, total
 
 
@@ -24,9 +24,19 @@ def _mismatch(where: str, op: str, outputs: Sequence[State], rule: str) -> Layer
     return LayerError(where, f"{op} needs {rule}, but {shapes}")
 
 
-def _merge_add(outputs: Sequence[State], where: str) -> State:
+Agree = Callable[[Size, Size], bool]
+"""Whether two sizes that meet agree (for some input sizes: :meth:`symcnn.domain.Validity.agree` records which)."""
+
+
+def _same_sizes(first: State, second: State, agree: Agree) -> bool:
+    if isinstance(first, Spatial) and isinstance(second, Spatial):
+        return agree(first.height, second.height) and agree(first.width, second.width)
+    return isinstance(first, Flat) and isinstance(second, Flat)
+
+
+def _merge_add(outputs: Sequence[State], where: str, agree: Agree) -> State:
     first = outputs[0]
-    if any(shape_of(state) != shape_of(first) for state in outputs[1:]):
+    if any(shape_of(state)[:1] != shape_of(first)[:1] or not _same_sizes(first, state, agree) for state in outputs[1:]):
         raise _mismatch(where, "res", outputs, "arms of one shape")
     return first
 
@@ -57,41 +67,41 @@ def chunks(state: State, parts: int, where: str) -> list[State]:
     return [Spatial(chunk, state.height, state.width)] * parts
 
 
-def _merge_cat(outputs: Sequence[State], where: str, op: str = "cat") -> State:
+def _merge_cat(outputs: Sequence[State], where: str, agree: Agree, op: str = "cat") -> State:
     if all(isinstance(state, Flat) for state in outputs):
         return Flat(total(state.features for state in outputs if isinstance(state, Flat)))
     spatial = [state for state in outputs if isinstance(state, Spatial)]
-    if len(spatial) != len(outputs) or any(
-        (state.height, state.width) != (spatial[0].height, spatial[0].width) for state in spatial
-    ):
+    if len(spatial) != len(outputs) or any(not _same_sizes(spatial[0], state, agree) for state in spatial[1:]):
         raise _mismatch(where, op, outputs, "arms of one height and width")
     return Spatial(total(state.channels for state in spatial), spatial[0].height, spatial[0].width)
 
 
-def _merge_mul(outputs: Sequence[State], where: str) -> State:
+def _merge_mul(outputs: Sequence[State], where: str, agree: Agree) -> State:
     shapes = [shape_of(state) for state in outputs]
     if len({len(shape) for shape in shapes}) != 1 or len({shape[0] for shape in shapes}) != 1:
         raise _mismatch(where, "mul", outputs, "arms with the same channels")
     merged: State = outputs[0]
     for state in outputs[1:]:
         if isinstance(merged, Spatial) and isinstance(state, Spatial):
-            height, width = (_broadcast(a, b) for a, b in ((merged.height, state.height), (merged.width, state.width)))
+            height, width = (
+                _broadcast(a, b, agree) for a, b in ((merged.height, state.height), (merged.width, state.width))
+            )
             if height is None or width is None:
                 raise _mismatch(where, "mul", outputs, "sizes that agree or are 1")
             merged = Spatial(merged.channels, height, width)
     return merged
 
 
-def _broadcast(first: Size, second: Size) -> Size | None:
+def _broadcast(first: Size, second: Size, agree: Agree) -> Size | None:
     if first == second or second == 1:
         return first
     if first == 1:
         return second
-    return None
+    return first if agree(first, second) else None
 
 
-def _merge_split(outputs: Sequence[State], where: str) -> State:
-    return _merge_cat(outputs, where, "split")
+def _merge_split(outputs: Sequence[State], where: str, agree: Agree) -> State:
+    return _merge_cat(outputs, where, agree, "split")
 
 
 MERGES = {"res": _merge_add, "cat": _merge_cat, "mul": _merge_mul, "split": _merge_split}

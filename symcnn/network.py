@@ -13,7 +13,8 @@ from . import ir
 from .analysis import MODES, QUANTITIES, Analysis, LayerResult, analyze
 from .build import build
 from .closed_form import ClosedForm, closed_form
-from .errors import SizeError, SymcnnError, UnknownNameError, shorten_literal
+from .errors import LayerError, SymcnnError, UnknownNameError, shorten_literal
+from .evaluate import ARRAYS_FROM, evaluate_many
 from .limits import MAX_SYMBOL_VALUE
 from .poly import Poly, compile_counts
 from .rules import CONVENTIONS, Convention
@@ -113,7 +114,9 @@ class Network:
     def closed_form(self, quantity: str) -> ClosedForm:
         """The general and polynomial closed forms of a total, with its domain (derived once)."""
         if quantity not in self._closed_forms:
-            self._closed_forms[quantity] = closed_form(self.analysis.raw_total(quantity), self.analysis.smallest_valid)
+            self._closed_forms[quantity] = closed_form(
+                self.analysis.raw_total(quantity), self.analysis.domains, self.analysis.polynomial_classes
+            )
         return self._closed_forms[quantity]
 
     # ------------------------------------------------------------ evaluation
@@ -147,19 +150,24 @@ class Network:
         free = self.symbols
         if free != (symbol,):
             raise SymcnnError(f"a sweep needs {symbol} as the only free symbol, but the free symbols are {free}")
-        least = self.analysis.smallest_valid.get(symbol)
-        if least is not None and sizes and min(sizes) < least:
+        domain = self.analysis.domains.get(symbol)
+        outside = [size for size in sizes if domain is not None and not domain.contains(size)]
+        if outside:
+            below, above = domain.nearest(outside[0]) if domain is not None else (None, None)
+            near = " and ".join(str(size) for size in (below, above) if size is not None)
             raise SymcnnError(
-                f"{symbol} = {min(sizes)} is outside the domain: the network is valid for {symbol} ≥ {least}"
+                f"{symbol} = {outside[0]} is outside the domain: the network is valid for "
+                f"{self.closed_form('params').domain}" + (f"; the nearest valid {symbol}: {near}" if near else "")
             )
-        general = self.closed_form(quantity).raw_general
-        if isinstance(general, int):
-            return [general] * len(sizes)
-        if isinstance(general, Poly) and len(sizes) < _ARRAYS_FROM:  # the walk's own algebra, no sympy
-            count = compile_counts(general, symbol)
+        total = self.analysis.raw_total(quantity)
+        if isinstance(total, int):
+            return [total] * len(sizes)
+        if isinstance(total, Poly) and total.symbols == {symbol} and len(sizes) < ARRAYS_FROM:
+            # The walk's own sum in its own algebra, no sympy: the general closed form's values
+            # without multiplying it out (nor deriving the polynomial form, which a sweep never shows).
+            count = compile_counts(total, symbol)
             return [count(size) for size in sizes]
-        from .evaluate import evaluate_many  # sympy: another symbol, or enough sizes for int64 arrays
-
+        # sympy: a total that is no polynomial of the walk, or enough sizes for int64 arrays
         return evaluate_many(self.closed_form(quantity).general, symbol, sizes, expanded=True)
 
     # ------------------------------------------------------------ renderings
@@ -215,10 +223,6 @@ class Network:
         return f"<Network: {len(self.layers)} layers, params={self.params}>"
 
 
-# From this many sizes on, a sweep evaluates on numpy's int64 arrays where no value can overflow.
-_ARRAYS_FROM = 4096
-
-
 def parse(
     text_or_name: str, *, convention: str = "symcnn", mode: str = "eval", aux: bool = True, **values: int
 ) -> Network:
@@ -264,11 +268,15 @@ def collector_paused() -> Iterator[None]:
 def _analyze(
     architecture: ir.Architecture, values: Mapping[str, int], convention: Convention, mode: str, aux: bool
 ) -> Analysis:
-    """The analysis at ``values``; a size below 1 also says from which input size the network works."""
+    """The analysis at ``values``; a size below 1, or a merge whose sizes differ, also says for which
+    input sizes the network works, and the valid sizes nearest to the one given."""
     try:
         return analyze(architecture, values, convention, mode, aux)
-    except SizeError as error:
-        raise SizeError(error.where, error.reason + _domain_hint(architecture, values, mode, aux)) from None
+    except LayerError as error:
+        hint = _domain_hint(architecture, values, mode, aux)
+        if not hint:
+            raise
+        raise type(error)(error.where, error.reason + hint) from None
 
 
 def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int], mode: str, aux: bool) -> str:
@@ -280,8 +288,18 @@ def _domain_hint(architecture: ir.Architecture, values: Mapping[str, int], mode:
         symbolic = analyze(architecture, {k: v for k, v in values.items() if k not in inputs}, mode=mode, aux=aux)
     except SymcnnError:
         return ""
-    domain = closed_form(0, symbolic.smallest_valid).domain
-    return f"; the network is valid for {domain}" if domain else ""
+    domain = closed_form(0, symbolic.domains).domain
+    if not domain:
+        return ""
+    nearest = []
+    for name, found in symbolic.domains.items():
+        given = values.get(name)
+        if found is None or given is None or found.contains(given):
+            continue
+        below, above = found.nearest(given)
+        sizes = " and ".join(str(size) for size in (below, above) if size is not None)
+        nearest.append(f"the valid {name} nearest to {given} {'are' if ' and ' in sizes else 'is'} {sizes}")
+    return f"; the network is valid for {domain}" + "".join(f"; {part}" for part in nearest)
 
 
 def _resolve(text_or_name: str) -> str:

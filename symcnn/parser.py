@@ -24,7 +24,10 @@ from .limits import MAX_TEXT_CHARS
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 # How the terminals of the grammar are named in messages.
-_LAYER_TERMINALS = {"CONV", "DWCONV", "POOL", "ADAPTIVE_POOL", "GAP", "FC", "SIMPLE", "BRANCH_KIND"}
+_LAYER_TERMINALS = {
+    "CONV", "DWCONV", "POOL", "ADAPTIVE_POOL", "GAP", "FC", "SIMPLE", "BRANCH_KIND",
+    "UPCONV", "UPSAMPLE", "PAD", "CROP", "RESIZE",
+}  # fmt: skip
 _TERMINAL_WORDS = {
     "INT": "a number",
     "NAME": "a name",
@@ -176,7 +179,7 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
 KNOWN_WORDS = (
     "conv", "dwconv", "maxpool", "avgpool", "pool", "gap", "adaptiveavgpool", "adaptivemaxpool", "fc",
     "bn", "relu", "relu6", "sigmoid", "tanh", "silu", "gelu", "softmax", "dropout", "lrn", "flatten", "identity",
-    "shuffle", "res", "cat", "mul", "split", "aux",
+    "shuffle", "res", "cat", "mul", "split", "aux", "out", "upconv", "deconv", "upsample", "pad", "crop", "resize",
 )  # fmt: skip
 
 # Terminals that only say "another statement could start here".

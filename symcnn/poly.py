@@ -243,9 +243,12 @@ def _product_terms(
     return terms
 
 
-def polynomial_form(general: Any) -> tuple[Any, dict[str, int]]:
-    """The general form with each atom ⌊(s + r)/S⌋ replaced by s/S, exact when s is a multiple
-    of every S (the lcm, per symbol, is the second result).
+def polynomial_form(general: Any, residues: Mapping[str, tuple[int, int]] | None = None) -> tuple[Any, dict[str, int]]:
+    """The general form as a polynomial, exact when each symbol s is a multiple of every S of its
+    atoms (the lcm, per symbol, is the second result): each atom ⌊(s + r)/S⌋ is then s/S.
+
+    With ``residues`` {s: (m, c)}, the polynomial holds for s ≡ c modulo the lcm L of m and the
+    atoms' S instead (a domain of one residue class): s = L·q + c makes ⌊(s + r)/S⌋ = (s − c)/S + ⌊(c + r)/S⌋.
 
     >>> tile = Poly.atom("n", 0, 32)
     >>> form, multiple_of = polynomial_form(canonical(2097152 * tile * tile + 35597096))
@@ -253,22 +256,33 @@ def polynomial_form(general: Any) -> tuple[Any, dict[str, int]]:
     2048*n**2 + 35597096
     >>> multiple_of
     {'n': 32}
+    >>> form, modulus = polynomial_form(Poly.atom("n", 0, 16), {"n": (16, 12)})
+    >>> print(form, modulus)
+    n/16 - 3/4 {'n': 16}
     """
     if not isinstance(general, Poly):
         return general, {}
+    residues = residues or {}
     multiple_of: dict[str, int] = {}
+    for monomial in general.terms:
+        for (name, _, divisor), _ in monomial:
+            if divisor > 1:
+                multiple_of[name] = lcm(multiple_of.get(name, 1), divisor, residues.get(name, (1, 0))[0])
     terms: dict[Monomial, Coefficient] = {}
     for monomial, coefficient in general.terms.items():
-        powers: dict[Atom, int] = {}
-        for (name, _, divisor), exponent in monomial:
-            if divisor > 1:
-                multiple_of[name] = lcm(multiple_of.get(name, 1), divisor)
-                coefficient = Fraction(coefficient) / divisor**exponent
-            plain = (name, 0, 1)
-            powers[plain] = powers.get(plain, 0) + exponent
-        key = tuple(sorted(powers.items()))
-        terms[key] = terms.get(key, 0) + coefficient
-    whole = {k: int(c) if isinstance(c, Fraction) and c.denominator == 1 else c for k, c in terms.items()}
+        expanded: dict[Monomial, Coefficient] = {(): coefficient}
+        for (name, offset, divisor), exponent in monomial:
+            plain: Monomial = (((name, 0, 1), 1),)
+            if divisor == 1:
+                linear: dict[Monomial, Coefficient] = {plain: 1, (): offset} if offset else {plain: 1}
+            else:
+                residue = residues.get(name, (1, 0))[1] % multiple_of[name]
+                constant = Fraction(-residue, divisor) + (residue + offset) // divisor
+                linear = {plain: Fraction(1, divisor), (): constant} if constant else {plain: Fraction(1, divisor)}
+            for _ in range(exponent):
+                expanded = _product_terms(expanded, linear)
+        terms = _added(terms, expanded)
+    whole = {k: int(c) if isinstance(c, Fraction) and c.denominator == 1 else c for k, c in terms.items() if c}
     return make(whole), dict(sorted(multiple_of.items()))
 
 

@@ -33,9 +33,10 @@ __all__ = ["CONVENTIONS", "KINDS", "SYMCNN", "ByFlag", "ByOp", "ByVia", "Convent
 # Every kind of row the analysis makes; add, cat and mul are the merges of branches (a split merges as cat).
 # shuffle (ShuffleNet's channel shuffle) writes a new contiguous tensor: an activation wherever
 # the convention counts other parameter-free layers that are not in place (pooling).
+# upconv (a transposed convolution), resample (upsample, resize), pad and crop are dense prediction's.
 KINDS = (
     "conv", "pool", "fc", "bn", "ln", "scale", "act", "dropout", "lrn", "flatten", "identity", "shuffle",
-    "add", "cat", "mul",
+    "add", "cat", "mul", "upconv", "resample", "pad", "crop",
 )  # fmt: skip
 
 
@@ -87,6 +88,11 @@ class Geometry:
         return product(self.output[1:])
 
     @property
+    def input_area(self) -> Value:
+        """H·W of a C×H×W input, 1 for a flat one."""
+        return product(self.input[1:])
+
+    @property
     def affine(self) -> bool:
         """Whether the layer has learnable weights (a batch norm's scale and shift)."""
         return bool(self.weight_factors)
@@ -130,18 +136,21 @@ def _times(factor: int, what: str) -> str:
 
 @dataclass(frozen=True)
 class Params(Rule):
-    """``weights``·w + ``biases``·b, at every output position when ``per_position``.
+    """``weights``·w + ``biases``·b, at every output position when ``per_position``
+    (at every input position with ``of="in"``: a transposed convolution spreads each input pixel).
 
-    >>> Params(1, 1).text, Params(2).text, Params(1, 1, per_position=False).text
-    ('(w + b)·P', '2·w·P', 'w + b')
+    >>> Params(1, 1).text, Params(2).text, Params(1, 1, per_position=False).text, Params(of="in").text
+    ('(w + b)·P', '2·w·P', 'w + b', 'w·P_in')
     """
 
     weights: int = 1
     biases: int = 0
     per_position: bool = True
+    of: str = "out"
 
     def parts(self, geometry: Geometry) -> tuple[tuple[str, Value], ...]:
-        positions = geometry.output_area if self.per_position else 1
+        area = geometry.input_area if self.of == "in" else geometry.output_area
+        positions = area if self.per_position else 1
         return (
             ("weights", self.weights * geometry.weights * positions),
             ("biases", self.biases * geometry.biases * positions),
@@ -153,7 +162,8 @@ class Params(Rule):
         inner = " + ".join(terms) or "0"
         if not self.per_position:
             return inner
-        return f"({inner})·P" if len(terms) > 1 else f"{inner}·P"
+        positions = "P_in" if self.of == "in" else "P"
+        return f"({inner})·{positions}" if len(terms) > 1 else f"{inner}·{positions}"
 
 
 @dataclass(frozen=True)

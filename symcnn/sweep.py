@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from math import gcd
 
 from .arithmetic import check_ascii_digits, error_at, parse_claim
 from .errors import SymcnnError, shorten_literal
@@ -72,6 +73,23 @@ def parse_range(text: str) -> list[int]:
             f"the range {shorten_literal(text.strip())!r} is too large: at most {MAX_SIZES:,} sizes up to {MAX_SIZE:,}"
         )
     return list(range(start, stop + 1, step))
+
+
+def valid_sizes(net: Network, sizes: list[int], symbol: str = "n") -> tuple[list[int], list[int]]:
+    """``sizes`` split into those the network accepts and those outside its domain (a U-Net's skips
+    meet only on residue classes of n), or a SymcnnError naming the domain when none is valid.
+
+    >>> import symcnn
+    >>> valid_sizes(symcnn.parse("cat( | maxpool upconv2-3)"), [7, 8, 9, 10])
+    ([8, 10], [7, 9])
+    """
+    domain = net.analysis.domains.get(symbol)
+    if domain is None:
+        return sizes, []
+    kept = [size for size in sizes if domain.contains(size)]
+    if not kept and sizes:
+        raise SymcnnError(f"no {symbol} of the sweep is valid: the network is valid for {domain.describe(symbol)}")
+    return kept, [size for size in sizes if not domain.contains(size)]
 
 
 def sweep(net: Network, sizes: list[int], symbol: str = "n", memory: Memory | None = None) -> list[SweepRow]:
@@ -180,6 +198,7 @@ class Solution:
     edge: int | None
     edge_value: int | None
     smallest_valid: int
+    domain: str = ""  # the residue classes searched, when the domain has them ("n ≡ 0 (mod 16)")
 
 
 def solve(net: Network, condition: Condition, step: int = 32, symbol: str = "n", limit: int = 10**7) -> Solution:
@@ -199,32 +218,71 @@ def solve(net: Network, condition: Condition, step: int = 32, symbol: str = "n",
         raise SymcnnError(f"solve needs {symbol} as the only free symbol; the free symbols are {net.symbols}")
     value = _evaluator(net, condition, symbol)
     least = net.analysis.smallest_valid.get(symbol) or 1
-    first = -(-least // step)  # in units of step
-    last = limit // step
+    domain = net.analysis.domains.get(symbol)
+    if domain is None or domain.modulus == 1:
+        return _search(value, condition, step, 0, step, -(-least // step), limit // step, least)
+    # The domain is residue classes (a U-Net's): the valid multiples of step repeat with period L =
+    # lcm(step, modulus); each class c + L·k is searched alone (totals grow along it) and the best kept.
+    period = step * domain.modulus // gcd(step, domain.modulus)
+    solutions = []
+    for start in range(0, period, step):
+        class_least = domain.least[start % domain.modulus]
+        if class_least is not None:
+            first = -(-(class_least - start) // period)
+            solutions.append(_search(value, condition, step, start, period, first, (limit - start) // period, least))
+    if not solutions:
+        raise SymcnnError(
+            f"no multiple of the step {step} is a valid {symbol}: the network is valid for "
+            f"{domain.describe(symbol)}; give --step a value that fits"
+        )
+    found = [solution for solution in solutions if solution.n is not None]
+    if not found:  # it fails everywhere: the smallest size where it was seen to fail
+        nearest = min(solutions, key=lambda solution: limit if solution.edge is None else solution.edge)
+        return replace(nearest, domain=domain.describe(symbol))
+    upward = condition.op in ("<=", "<")
+    best = (max if upward else min)(found, key=lambda solution: solution.n or 0)
+    return replace(best, domain=domain.describe(symbol))
+
+
+def _search(
+    value: Callable[[int], int],
+    condition: Condition,
+    step: int,
+    offset: int,
+    stride: int,
+    first: int,
+    last: int,
+    least: int,
+) -> Solution:
+    """The boundary along the sizes offset + stride·k, k from ``first`` to ``last``, by doubling and bisection."""
+
+    def at(k: int) -> int:
+        return offset + stride * k
+
     upward = condition.op in ("<=", "<")
     if upward:
-        if not condition.holds(value(first * step)):
-            return Solution(condition, step, None, None, first * step, value(first * step), least)
+        if not condition.holds(value(at(first))):
+            return Solution(condition, step, None, None, at(first), value(at(first)), least)
         good, bad = first, first + 1
-        while bad <= last and condition.holds(value(bad * step)):
+        while bad <= last and condition.holds(value(at(bad))):
             good, bad = bad, min(2 * bad, last + 1) if bad < last else last + 1
         if bad > last:
-            return Solution(condition, step, good * step, value(good * step), None, None, least)
+            return Solution(condition, step, at(good), value(at(good)), None, None, least)
     else:
         bad, good = first - 1, first
-        while good <= last and not condition.holds(value(good * step)):
+        while good <= last and not condition.holds(value(at(good))):
             bad, good = good, min(2 * good, last + 1) if good < last else last + 1
         if good > last:
             return Solution(condition, step, None, None, None, None, least)
         if good == first:
-            return Solution(condition, step, good * step, value(good * step), None, None, least)
+            return Solution(condition, step, at(good), value(at(good)), None, None, least)
     while abs(bad - good) > 1:
         middle = (good + bad) // 2
-        if condition.holds(value(middle * step)):
+        if condition.holds(value(at(middle))):
             good = middle
         else:
             bad = middle
-    return Solution(condition, step, good * step, value(good * step), bad * step, value(bad * step), least)
+    return Solution(condition, step, at(good), value(at(good)), at(bad), value(at(bad)), least)
 
 
 def _evaluator(net: Network, condition: Condition, symbol: str) -> Callable[[int], int]:

@@ -7,6 +7,8 @@ Imported only by :mod:`symcnn.export_torch`, and only when torch is installed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -14,22 +16,45 @@ from torch import nn
 class Branch(nn.Module):
     """Arms on one input, merged: ``res`` adds, ``cat`` concatenates channels,
     ``mul`` multiplies (a C×1×1 arm broadcasts); ``split`` gives arm i the i-th of
-    equal channel chunks (``torch.chunk``, a view) and concatenates the arms' outputs."""
+    equal channel chunks (``torch.chunk``, a view) and concatenates the arms' outputs.
 
-    def __init__(self, op: str, arms: dict[str, nn.Module]) -> None:
+    ``sizes`` are the holders (:class:`symcnn.torch_dense.SizeRef`) of the sizes its arms need at run
+    time: "branch", its input's (``resize(to=branch)``); "merge", the first arm's output that does not
+    end in a crop, which the arms in ``cropped`` (ending in ``crop``) are cropped to, so they run last."""
+
+    def __init__(
+        self, op: str, arms: dict[str, nn.Module], sizes: dict[str, Any] | None = None, cropped: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.op = op
         self.names = list(arms)
+        self.sizes = sizes or {}
+        self.cropped = cropped
         for name, arm in arms.items():  # children named b1, b2 …, as in the layers' paths
             self.add_module(name, arm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         inputs = x.chunk(len(self.names), dim=1) if self.op == "split" else (x,) * len(self.names)
-        outputs: list[torch.Tensor] = [self.get_submodule(name)(part) for name, part in zip(self.names, inputs)]
+        if "branch" in self.sizes:
+            self.sizes["branch"].size = (int(x.shape[-2]), int(x.shape[-1]))
+        found: dict[str, torch.Tensor] = {}
+        for name, part in zip(self.names, inputs):
+            if name not in self.cropped:
+                found[name] = self.get_submodule(name)(part)
+        if self.cropped:
+            first = found[next(name for name in self.names if name not in self.cropped)]
+            self.sizes["merge"].size = (int(first.shape[-2]), int(first.shape[-1]))
+            for name, part in zip(self.names, inputs):
+                if name in self.cropped:
+                    found[name] = self.get_submodule(name)(part)
+        outputs = [found[name] for name in self.names]
         if self.op in ("cat", "split"):
             return torch.cat(outputs, dim=1)
         merged = outputs[0]
         for output in outputs[1:]:
+            if self.op == "res" and output.shape != merged.shape:
+                # res adds arms of one shape (the notation's contract): torch would broadcast a 1×1 arm.
+                raise RuntimeError(f"res: the arms' shapes {tuple(merged.shape)} and {tuple(output.shape)} differ")
             merged = merged + output if self.op == "res" else merged * output
         return merged
 
@@ -41,14 +66,23 @@ class AuxHead(nn.Sequential):
     """An auxiliary head (``aux(…)``): its layers, run only in training mode by the :class:`Chain` around it."""
 
 
+class OutHead(nn.Sequential):
+    """A head whose output is a second output of the network (``out(…)``): the :class:`Chain` around it
+    always runs it, as torchvision's segmentation models run their auxiliary classifier."""
+
+
 class Chain(nn.Sequential):
-    """A sequence holding auxiliary heads: in training mode a head runs on the current tensor and
+    """A sequence holding side heads: in training mode an auxiliary head runs on the current tensor and
     its output is set aside; in eval mode it is never called, as in torchvision's GoogLeNet and
-    Inception-v3, so that no tool sees it run."""
+    Inception-v3, so that no tool sees it run. An :class:`OutHead` always runs; its output is kept in
+    ``side_outputs`` (the forward returns the main output, as the tools expect one tensor)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.side_outputs: list[torch.Tensor] = []
         for module in self:
-            if not isinstance(module, AuxHead):
+            if isinstance(module, OutHead):
+                self.side_outputs.append(module(x))
+            elif not isinstance(module, AuxHead):
                 x = module(x)
             elif self.training:
                 module(x)

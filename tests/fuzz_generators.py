@@ -47,6 +47,12 @@ LAYERS = {  # each layer with the options it takes
     "{p}pool": POOL, "adaptive{a}pool{v}": (), "adaptive{a}pool{v}x{v}": (), "gap": (), "fc{v}": ("bias",),
     "FC-{v}": ("bias",), "bn": ("affine", "track_running_stats", "eps", "momentum"), "dropout": ("p",),
     "lrn": ("size", "alpha", "beta", "k"), "shuffle": ("groups",),
+    "upconv{k}-{v}": (*CONV, "groups", "output_padding"), "deconv{v}-{v}": ("stride", "output_padding"),
+    "upsample{v}": ("mode", "align_corners"), "upsample{v}x{v}": ("mode", "via"), "pad{v}": (), "pad{v}x{v}": (),
+    "crop{v}": (), "crop{v}x{v}": (), "crop": (), "resize": ("to", "size", "mode", "align_corners"),
+}  # fmt: skip
+WORDS = {
+    "mode": ("nearest", "bilinear", "bicubic", "linear"), "to": ("input", "branch", "output"), "via": ("functional",),
 }  # fmt: skip
 SIMPLE = (
     "relu", "relu6", "bn", "ln", "layerscale", "droppath", "sigmoid", "hardsigmoid", "hardswish", "tanh", "silu",
@@ -110,7 +116,9 @@ def options(rng: random.Random, scope: Scope, allowed: Sequence[str]) -> str:
         wild = scope.err(rng, 0.1) or not taken
         name = rng.choice((*INTS, *BOOLS, "eps", "p", "Stride", "foo")) if wild else taken.pop()
         roll = rng.random() if wild else 0.2 if name in INTS else 0.8 if name in BOOLS else 0.9
-        if roll < 0.6:
+        if name in WORDS and not scope.err(rng, 0.1):
+            option = rng.choice(WORDS[name])
+        elif roll < 0.6:
             option = value(rng, scope)
         elif roll < 0.7:
             option = f"({value(rng, scope)}, {value(rng, scope)})"

@@ -31,6 +31,7 @@ from functools import cache
 import pytest
 import torch
 from torch import nn
+from zoo_sizes import valid_sizes
 
 import symcnn
 from symcnn.compare import Comparison, compare, matching
@@ -179,7 +180,13 @@ def expected(comparison: Comparison, convention: str, n: int) -> Reported:
 # ------------------------------------------------------------------ the zoo
 
 SMALLEST = {name: symcnn.parse(name).analysis.smallest_valid["n"] or 1 for name in symcnn.zoo.names()}
-ZOO_CASES = [(convention, name, n) for convention in TOOLS for name in SMALLEST for n in SIZES if n >= SMALLEST[name]]
+# Each entry at three sizes: those of SIZES it accepts, the others moved up into its domain (a U-Net's).
+ZOO_CASES = [
+    (convention, name, n)
+    for convention in TOOLS
+    for name in SMALLEST
+    for n in valid_sizes(name, tuple(max(size, SMALLEST[name]) for size in SIZES))
+]
 
 # The entries whose sweep takes longest (over 7 s each for the 18 cases, on the 2-core CI machine;
 # 247 s together): marked slow, so the default run leaves them to `python -m pytest -m slow`. Every
@@ -258,6 +265,13 @@ PROBES = [
     "conv3-8 ln(via=functional) conv1-16(via=linear) gelu conv1-8(via=linear, bias=false) layerscale(via=functional) "
     "res(conv1-8(via=linear) ln | ) mul( | gap(via=mean) conv1-8 sigmoid(via=functional)) gap(via=mean) "
     "ln(via=functional) layerscale(via=functional) flatten fc3 ln(via=functional) layerscale(via=functional)",
+    # Dense prediction: transposed convolutions, upsampling and resizing in each mode, pads and crops.
+    "conv3-8 upconv2-12 upconv3-6(stride=2, padding=1, output_padding=1, bias=false) upconv4-4(padding=1, groups=2)"
+    " upconv3-4(stride=1, dilation=2) pad1 crop2 pad2x1 crop1x2",
+    "conv3-8 upsample2 upsample2(mode=bilinear) upsample2x3(mode=bilinear, align_corners=true) upsample2(mode=bicubic)"
+    " maxpool3 upsample3(via=functional) upsample2(mode=bilinear, via=functional)",
+    "conv3-8 maxpool resize(to=input, mode=bilinear) maxpool3 resize(size=(5, 7)) cat(conv1-4 | gap conv1-4 "
+    "resize(to=branch, mode=bilinear)) cat(crop | maxpool upconv2-8)",
 ]
 
 

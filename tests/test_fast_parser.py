@@ -62,6 +62,10 @@ EDGE = (
     "droppath layerscale ln identity flatten hardswish hardsigmoid sigmoid tanh silu swish gelu dropout lrn",
     "let a = relu\nlet b(c) = a conv1-{c}\nres(b(8) | b(16))x{2}", "relu # a comment × with ünïcode\nbn",
     "let input = relu", "relu, input 3xnxn", "let true(false) = relu(x=false)",
+    "upconv2-8 deconv4x4-{c}(stride=2, padding=1)x2 upsample2 upsample{2}x3(mode=bilinear) UpSample2x2",
+    "pad1 pad1x2 pad{p}x2 crop crop4 crop4x2 crop4x{2}x3 crop x2 crop(a=1) crop{c}x2 cropx2",
+    "resize resize(to=input) resizex2",
+    "cat(crop | maxpool upconv2-8) res(resize(to=branch) | ) pad1(a=b) upsample2(mode=nearest)x2",
 )  # fmt: skip
 # Texts lark refuses: the fast parser must decline them.
 ERRORS = (

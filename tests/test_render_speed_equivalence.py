@@ -9,7 +9,7 @@ text form), and, for the evaluation the derivation document checks with,
 against sympy's ``xreplace``. Random expressions of floor atoms, symbols and
 rational coefficients cover what the zoo does not (negative and fractional
 coefficients, sums as factors, ceilings, other symbols). Last, a report whose
-values are all numbers renders without importing sympy.
+values are all numbers renders without importing sympy, and so does a sweep.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from symcnn import zoo
 from symcnn.analysis import QUANTITIES
 from symcnn.dims import floor_atom
 from symcnn.network import Network
-from symcnn.render import expressions, printing, sympy_printers
+from symcnn.render import expressions, printing, sympy_printers, walked
 from symcnn.values import symbol
 
 N = symbol("n")
@@ -88,6 +88,15 @@ def check_printed(expr: sympy.Basic) -> None:
     for kind in expressions.WALKS:
         assert expressions.show(expr, kind) == reference(kind, expr), (kind, expr)
     assert expressions.tex_terms(expr) == reference_terms(expr), expr
+    check_order(expr)
+
+
+def check_order(expr: sympy.Basic) -> None:
+    """The walks' sort keys and orders of terms are sympy's, at every node."""
+    for node in sympy.preorder_traversal(expr):
+        assert walked.sort_key(node) == node.sort_key(), node
+        if isinstance(node, sympy.Add):
+            assert list(walked.terms(node)) == node.as_ordered_terms(), node
 
 
 @pytest.mark.parametrize("name", COMPARED)
@@ -139,7 +148,7 @@ def atoms(draw: st.DrawFn) -> sympy.Expr:
     if kind == "ceiling":
         return sympy.ceiling(N / draw(st.sampled_from([2, 3, 5])))
     if kind == "other floor":
-        return draw(st.sampled_from([sympy.floor((N + K) / 2), sympy.floor(N / K)]))
+        return draw(st.sampled_from([sympy.floor((N + K) / 2), sympy.floor(N / K), sympy.floor((99 - K) / 2)]))
     return draw(atoms()) + draw(st.integers(-5, 5))
 
 
@@ -183,6 +192,20 @@ def test_random_values_evaluate_as_xreplace_does(value: sympy.Expr, n: int, k: i
     assert expressions.value_at(value, given) == expected
 
 
+def test_a_symbolic_kernel_prints_as_sympy_prints_it() -> None:
+    """Sizes that are sums of n, another symbol and a floor of it, a sum per layer (issue 8's slow report)."""
+    values = symbolic_values(symcnn.parse("conv{32 // 3-7-w+96}-5x12 ->"))
+    assert values
+    for value in values:
+        check_printed(value)
+
+
+def test_a_number_and_a_negative_multiple_keep_sympys_order() -> None:
+    w = symbol("w")
+    for value in (3 - 2 * w, 3 - w, 3 - w / 2, -3 + 2 * w, 3 - 2 * w * N, 3 + 2 * w, sympy.Rational(1, 2) - w):
+        check_printed(value)
+
+
 def test_floor_atoms_print_from_their_keys_as_together_does() -> None:
     for divisor in (2, 3, 32, 1024, 4096):
         for remainder in {0, 1, divisor // 2, divisor - 1}:
@@ -200,6 +223,21 @@ def test_a_numeric_report_imports_no_sympy() -> None:
         "for render in (net.table, net.markdown, net.latex, net.csv):\n"
         "    render(None)\n"
         "net.to_json(); net.latex(None, document=True)\n"
+        "assert 'sympy' not in sys.modules, sorted(m for m in sys.modules if m.startswith('sympy'))[:5]\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_sweep_imports_no_sympy() -> None:
+    """``symcnn sweep``'s values (from the walk's own sums) and their tables, without importing sympy."""
+    script = (
+        "import sys, symcnn\n"
+        "from symcnn.render import sweep as render\n"
+        "from symcnn.sweep import Memory, sweep\n"
+        "rows = sweep(symcnn.parse('resnet50'), list(range(32, 3201, 32)))\n"
+        "render.table(rows, Memory(), 'n'); render.csv(rows); render.json(rows)\n"
+        "assert rows[6].macs == symcnn.parse('resnet50', n=224).macs\n"
         "assert 'sympy' not in sys.modules, sorted(m for m in sys.modules if m.startswith('sympy'))[:5]\n"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

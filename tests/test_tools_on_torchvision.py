@@ -20,6 +20,7 @@ the others are marked ``slow`` (``python -m pytest -m slow``; .ci/run runs them)
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import pytest
 import torch
@@ -70,13 +71,13 @@ def at(name: str, n: int) -> symcnn.Network:
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def torchvision_model(name: str, device: str) -> nn.Module:
-    """``get_model(name)`` with its default arguments, in eval mode on ``device``.
+def torchvision_model(name: str, device: str, **kwargs: Any) -> nn.Module:
+    """``get_model(name, **kwargs)``, otherwise with its default arguments, in eval mode on ``device``.
 
     Built on meta (no memory, no initialisation); for the CPU, given uninitialised
     memory filled with zeros: no tool's count depends on the values.
     """
-    model = build(name)
+    model = build(name, **kwargs)
     if device != "meta":
         model = model.to_empty(device=device)
         with torch.no_grad():

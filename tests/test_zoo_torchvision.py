@@ -116,6 +116,12 @@ ZOO_TO_TORCHVISION = {
 
 # Zoo entries that are not torchvision models: papers' own configurations.
 NOT_IN_TORCHVISION = {"alexnet-2012", "lenet5", "vgg-a", "vgg-a-lrn", "vgg-b", "vgg-c", "vgg-d", "vgg-e"}
+NOT_IN_TORCHVISION |= {"unet", "unet-padded"}  # against a U-Net written in torch: tests/test_zoo_unet.py
+# torchvision.models.segmentation's, built with weights_backbone=None: tests/test_zoo_segmentation.py
+SEGMENTATION = {
+    "fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large",
+    "lraspp_mobilenet_v3_large",
+}  # fmt: skip
 
 # torchvision's classification models that are not CNNs in symcnn's sense (attention blocks).
 TRANSFORMERS = {"maxvit_t", "swin_b", "swin_s", "swin_t", "swin_v2_b", "swin_v2_s", "swin_v2_t"} | {
@@ -261,8 +267,8 @@ def test_torchvision_is_the_tested_version() -> None:
 
 def test_every_zoo_entry_is_mapped_or_named_as_not_torchvision() -> None:
     zoo = set(symcnn.zoo.names())
-    assert set(ZOO_TO_TORCHVISION) | NOT_IN_TORCHVISION == zoo
-    assert not set(ZOO_TO_TORCHVISION) & NOT_IN_TORCHVISION
+    assert set(ZOO_TO_TORCHVISION) | NOT_IN_TORCHVISION | SEGMENTATION == zoo
+    assert not set(ZOO_TO_TORCHVISION) & (NOT_IN_TORCHVISION | SEGMENTATION)
 
 
 def test_every_torchvision_classification_model_is_accounted_for() -> None:

@@ -5,8 +5,8 @@ symbols and numbers, and a network repeats a few of them many times. Each
 printer here walks such an expression itself and remembers what it printed,
 node by node; an atom built by :func:`symcnn.dims.floor_atom` is printed from
 its key (name, r, S) with no ``sympy.together``. The order of the terms of a
-sum and of the factors of a product is sympy's own (``as_ordered_terms``, a
-factor's ``sort_key``), computed once per node.
+sum and of the factors of a product is sympy's, worked out once per node by
+:mod:`symcnn.render.walked`, which also says which expressions are walked.
 
 Anything outside that family (a negative power, a float, an unevaluated
 product, a function other than floor and ceiling) goes to the printers that
@@ -21,94 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from functools import lru_cache
 from math import ceil, floor
-from typing import Any
 
 import sympy
 
-from ..dims import ATOM_KEYS
 from ..values import symbol
+from . import walked
 from .printing import SUPERSCRIPTS, group, latex_group, latex_symbol
 from .sympy_printers import TEX, TEX_INLINE, TEXT, as_integer
-
-_ROUNDINGS = (sympy.floor, sympy.ceiling)
-# Entries kept per printer before its memory is emptied (a session printing many networks).
-_MEMORY = 1 << 15
-
-
-# ---------------------------------------------------------------- the family walked
-
-
-@lru_cache(maxsize=_MEMORY)
-def _walkable(expr: sympy.Basic) -> bool:
-    """Whether ``expr`` is a number, a symbol, a floor or ceiling, or a sum,
-    product or positive integer power the walk prints as sympy does."""
-    if isinstance(expr, sympy.Rational) or type(expr) is sympy.Symbol or type(expr) in _ROUNDINGS:
-        return True
-    if isinstance(expr, sympy.Pow):
-        return _factor_walkable(expr)
-    if isinstance(expr, sympy.Mul):
-        coefficient, factors = _split(expr)
-        # A lone sum times a number is no product sympy keeps (it distributes the number).
-        lone_sum = len(factors) == 1 and isinstance(factors[0], sympy.Add)
-        return coefficient is not None and bool(factors) and not lone_sum and all(map(_factor_walkable, factors))
-    if isinstance(expr, sympy.Add):
-        return all(not isinstance(term, sympy.Add) and _walkable(term) for term in expr.args)
-    return False
-
-
-def _factor_walkable(expr: sympy.Basic) -> bool:
-    """A factor of a walked product: a symbol, a floor, a sum, or one of them to a power of 2 or more."""
-    if isinstance(expr, sympy.Pow):
-        exponent = as_integer(expr.exp)
-        if exponent is None or exponent < 2 or isinstance(expr.base, sympy.Pow):
-            return False
-        expr = expr.base
-    if type(expr) is sympy.Symbol or type(expr) in _ROUNDINGS:
-        return True
-    return isinstance(expr, sympy.Add) and _walkable(expr)
-
-
-def _split(expr: sympy.Basic) -> tuple[sympy.Rational | None, tuple[sympy.Basic, ...]]:
-    """A product's rational coefficient (1 when it has none; None when it is not rational,
-    or when the product is unevaluated) and its other factors, in their order."""
-    args = expr.args
-    first = args[0]
-    if first is sympy.S.One or any(isinstance(arg, sympy.Number) for arg in args[1:]):
-        return None, args
-    if isinstance(first, sympy.Number):
-        return (first, args[1:]) if isinstance(first, sympy.Rational) else (None, args)
-    return sympy.Integer(1), args
-
-
-@lru_cache(maxsize=_MEMORY)
-def _sort_key(expr: sympy.Basic) -> Any:
-    return expr.sort_key()
-
-
-@lru_cache(maxsize=_MEMORY)
-def _product(expr: sympy.Basic) -> tuple[int, int, tuple[sympy.Basic, ...]]:
-    """A walked product as p, q (its coefficient p/q) and its factors in sympy's order."""
-    coefficient, factors = _split(expr)
-    assert coefficient is not None
-    return int(coefficient.p), int(coefficient.q), tuple(sorted(factors, key=_sort_key))
-
-
-@lru_cache(maxsize=_MEMORY)
-def _terms(expr: sympy.Basic) -> tuple[sympy.Basic, ...]:
-    """A sum's terms in the order sympy's printers print them."""
-    return tuple(expr.as_ordered_terms())  # type: ignore[attr-defined]
-
-
-def _atom_key(expr: sympy.Basic) -> tuple[str, int, int] | None:
-    """(name, r, S) of a floor atom ⌊(name + r)/S⌋ with 0 ≤ r < S and S > 1, built by symcnn."""
-    key = ATOM_KEYS.get(expr) if type(expr) is sympy.floor else None  # type: ignore[call-overload]
-    if key is None:
-        return None
-    _, remainder, divisor = key
-    return key if 0 <= remainder < divisor and divisor > 1 else None
-
+from .walked import MEMORY, ROUNDINGS
 
 # ---------------------------------------------------------------- the walks
 
@@ -123,8 +44,8 @@ class _Walk:
     def __call__(self, expr: sympy.Basic) -> str:
         printed = self.memory.get(expr)
         if printed is None:
-            printed = self.node(expr) if _walkable(expr) else self.fallback(expr)
-            if len(self.memory) >= _MEMORY:
+            printed = self.node(expr) if walked.walkable(expr) else self.fallback(expr)
+            if len(self.memory) >= MEMORY:
                 self.memory.clear()
             self.memory[expr] = printed
         return printed
@@ -134,13 +55,13 @@ class _Walk:
             return self.number(int(expr.p), int(expr.q))
         if type(expr) is sympy.Symbol:
             return self.symbol(expr)
-        if type(expr) in _ROUNDINGS:
+        if type(expr) in ROUNDINGS:
             return self.rounded(expr)
         if isinstance(expr, sympy.Pow):
             return self.power(expr.base, int(expr.exp))
         if isinstance(expr, sympy.Mul):
-            return self.product(*_product(expr))
-        return self.sum(_terms(expr))
+            return self.product(*walked.product(expr))
+        return self.sum(walked.terms(expr))
 
     def number(self, p: int, q: int) -> str:
         raise NotImplementedError
@@ -202,7 +123,7 @@ class _Text(_Plain):
         return super().product(p, q, factors).replace("*", "·")
 
     def rounded(self, expr: sympy.Basic) -> str:
-        key = _atom_key(expr)
+        key = walked.atom_key(expr)
         if key is None:
             return self.fallback(expr)
         name, remainder, divisor = key
@@ -229,7 +150,7 @@ class _Tex(_Walk):
         return latex_symbol(str(expr.name))
 
     def rounded(self, expr: sympy.Basic) -> str:
-        key = _atom_key(expr)
+        key = walked.atom_key(expr)
         if key is None:
             return self.fallback(expr)
         name, remainder, divisor = key
@@ -270,7 +191,7 @@ class _Tex(_Walk):
         """sympy's ``could_extract_minus_sign`` for a walked term."""
         if isinstance(term, sympy.Rational):
             return bool(term.p < 0)
-        return isinstance(term, sympy.Mul) and _product(term)[0] < 0
+        return isinstance(term, sympy.Mul) and walked.product(term)[0] < 0
 
     def minus(self, term: sympy.Basic) -> str:
         """The walked term ``-term`` (of a negative term)."""
@@ -279,9 +200,9 @@ class _Tex(_Walk):
             if isinstance(term, sympy.Rational):
                 printed = self.number(-int(term.p), int(term.q))
             else:
-                p, q, factors = _product(term)
+                p, q, factors = walked.product(term)
                 printed = self.product(-p, q, factors)
-            if len(self.negated) >= _MEMORY:
+            if len(self.negated) >= MEMORY:
                 self.negated.clear()
             self.negated[term] = printed
         return printed
@@ -336,7 +257,7 @@ def tex_terms(expr: sympy.Basic) -> list[str]:
     """A sum as LaTeX, one string per term, each after the first with its sign (see ``printing.latex_terms``)."""
     if not isinstance(expr, sympy.Add):
         return [TEX_WALK(expr)]
-    return TEX_WALK.terms(_terms(expr)) if _walkable(expr) else TEX.terms(expr)
+    return TEX_WALK.terms(walked.terms(expr)) if walked.walkable(expr) else TEX.terms(expr)
 
 
 # ---------------------------------------------------------------- values
@@ -375,8 +296,8 @@ def _exact(expr: sympy.Basic, values: Mapping[str, int]) -> Fraction:
         return Fraction(int(expr.p), int(expr.q))
     if type(expr) is sympy.Symbol:
         return Fraction(values[str(expr.name)])
-    if type(expr) in _ROUNDINGS:
-        key = _atom_key(expr)
+    if type(expr) in ROUNDINGS:
+        key = walked.atom_key(expr)
         if key is not None:
             name, remainder, divisor = key
             return Fraction((values[name] + remainder) // divisor)

@@ -12,8 +12,12 @@ for the free symbols; ``values`` {name: int} for the given ones; ``convention``
 flatten), ``params``, ``weights``, ``biases``, ``buffers``, ``activations``,
 ``macs``; ``total`` with the same six quantities summed (activations include
 the input's); ``closed_forms`` {quantity: {"general", "polynomial" (or null),
-"assumption", "multiple_of", "domain", "smallest_valid"}} when some total is
-symbolic, else null.
+"assumption", "multiple_of", "residue_of", "domain", "smallest_valid"}} when some total
+is symbolic, else null; ``outputs`` [{"path", "shape"}], every output the network returns
+(``out(…)`` heads first, the main one last); ``domain`` {symbol: {"min", "modulus", "residues"} (and "also":
+valid values below min), or null where not derived}: the input sizes the network accepts,
+n ≥ min with n mod modulus in residues; ``tiling``, the same shape, for the symbols whose
+sizes pass a stride or a crop: where no floor drops a pixel and every crop is centred.
 
 >>> import symcnn
 >>> data = to_dict(symcnn.parse("conv3-64 fc10"))
@@ -88,6 +92,7 @@ def _closed_form(form: ClosedForm) -> dict[str, object]:
         "polynomial": None if form.polynomial is None else value(form.polynomial),
         "assumption": form.assumption,
         "multiple_of": dict(form.multiple_of),
+        "residue_of": dict(form.residue_of),
         "domain": form.domain,
         "smallest_valid": dict(form.smallest_valid),
     }
@@ -126,6 +131,13 @@ def to_dict(net: Network) -> dict[str, object]:
         "closed_forms": {quantity: _closed_form(net.closed_form(quantity)) for quantity in QUANTITIES}
         if symbolic
         else None,
+        "outputs": [{"path": path, "shape": _values(shape)} for path, shape in net.analysis.outputs],
+        "domain": {name: None if domain is None else domain.as_json() for name, domain in net.analysis.domains.items()},
+        "tiling": {
+            name: None if domain is None else domain.as_json()
+            for name, domain in net.analysis.tiling.items()
+            if name in net.analysis.domains
+        },
     }
 
 

@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..analysis import LayerResult
+from ..analysis import DENSE_KINDS, LayerResult
+from ..domain import Domain
 from . import printing
 from .text import SEE_BELOW, TOTALS, Column, columns, input_cells, layer_cells, symbolic, total_cells
 
@@ -61,31 +62,76 @@ def _symbol(name: str) -> str:
     return printing.latex_symbol(name)
 
 
-def domain(smallest_valid: Mapping[str, int | None]) -> str:
+def domain(domains: Mapping[str, Domain | None]) -> str:
     r"""Where the closed forms hold, as LaTeX text ("" when no symbol is free).
 
-    >>> domain({"n": 32}), domain({"n": None})
+    >>> domain({"n": Domain.at_least(32)}), domain({"n": None})
     ('valid for $n \\geq 32$', 'domain not derived for $n$')
+    >>> domain({"n": Domain.residues(16, {12}) & Domain.at_least(188)})
+    'valid for $n \\geq 188$ and $n \\equiv 12 \\pmod{16}$'
     """
-    known = [_maths(rf"{_symbol(name)} \geq {least}") for name, least in smallest_valid.items() if least is not None]
-    unknown = [_maths(_symbol(name)) for name, least in smallest_valid.items() if least is None]
+    known = [domain_of(name, found) for name, found in domains.items() if found is not None]
+    unknown = [_maths(_symbol(name)) for name, found in domains.items() if found is None]
     parts = (["valid for " + ", ".join(known)] if known else []) + (
         ["domain not derived for " + ", ".join(unknown)] if unknown else []
     )
     return "; ".join(parts)
 
 
-def assumption(multiple_of: Mapping[str, int]) -> str:
+def domain_of(name: str, found: Domain) -> str:
+    """One symbol's domain as LaTeX text, as :meth:`symcnn.domain.Domain.describe` words it."""
+    symbol, residues = _symbol(name), found.residue_set
+    some = len(residues) < found.modulus
+    parts = (
+        []
+        if some and found.threshold == min(r or found.modulus for r in residues)
+        else [rf"{symbol} \geq {found.threshold}"]
+    )
+    if some:
+        parts.append(rf"{symbol} \equiv {', '.join(map(str, residues))} \pmod{{{found.modulus}}}")
+    text = " and ".join(_maths(part) for part in parts)
+    extra = found.below_threshold()
+    if extra:
+        text += (
+            " (and "
+            + _maths(f"{symbol} = {', '.join(map(str, extra[:5]))}" + (r", \ldots" if len(extra) > 5 else ""))
+            + ")"
+        )
+    return text
+
+
+def assumption(multiple_of: Mapping[str, int], residue_of: Mapping[str, int] | None = None) -> str:
     r"""The condition of a polynomial form, as LaTeX text.
 
-    >>> assumption({"n": 32})
-    '$n$ a multiple of $32$'
+    >>> assumption({"n": 32}), assumption({"n": 16}, {"n": 12})
+    ('$n$ a multiple of $32$', '$n \\equiv 12 \\pmod{16}$')
     """
+    residues = residue_of or {}
     return ", ".join(
-        f"{_maths(_symbol(name))} a multiple of {_maths(printing.latex(step))}"
+        _maths(rf"{_symbol(name)} \equiv {residues[name]} \pmod{{{step}}}")
+        if residues.get(name)
+        else f"{_maths(_symbol(name))} a multiple of {_maths(printing.latex(step))}"
         for name, step in multiple_of.items()
         if step > 1
     )
+
+
+def tiling(net: Network) -> str:
+    """Where a network that resamples, pads or crops tiles exactly, as LaTeX text ("" for other networks)."""
+    analysis = net.analysis
+    if not any(layer.kind in DENSE_KINDS for layer in analysis.raw_layers):
+        return ""
+    parts = []
+    for name, valid in analysis.domains.items():
+        if name not in analysis.tiling:
+            continue
+        exact = analysis.tiling[name]
+        both = None if exact is None or valid is None else exact & valid
+        if both is None:
+            parts.append(f"not derived for {_maths(_symbol(name))}")
+        else:
+            parts.append(f"for no {_maths(_symbol(name))}" if both.empty else f"for {domain_of(name, both)}")
+    return ("tiling exact (no floor drops a pixel, every crop centred) " + "; ".join(parts)) if parts else ""
 
 
 def _layer_row(layer: LayerResult, cols: Sequence[Column]) -> list[str]:
@@ -135,13 +181,15 @@ def _row(cells: Sequence[str]) -> str:
 def _totals(net: Network) -> list[str]:
     forms: list[tuple[str, ClosedForm]] = [(title, net.closed_form(quantity)) for quantity, title in TOTALS]
     given = ", ".join(_maths(f"{_symbol(name)} = {value}") for name, value in sorted(net.values.items()))
-    where = ", ".join(part for part in ((f"at {given}" if given else ""), domain(forms[0][1].smallest_valid)) if part)
-    heading = ("Closed forms" if symbolic(net) else "Totals") + (f", {where}" if where else "") + ":"
+    where = ", ".join(part for part in ((f"at {given}" if given else ""), domain(forms[0][1].domains)) if part)
+    exact = tiling(net) if symbolic(net) else ""
+    heading = ("Closed forms" if symbolic(net) else "Totals") + (f", {where}" if where else "")
+    heading += (f"; {exact}" if exact else "") + ":"
     rows = []
     for title, form in forms:
         rows.append(rf"\mathrm{{{title}}} & = & {printing.latex(form.general)} & \\")
         if symbolic(net) and form.polynomial is not None and form.polynomial != form.general:
-            condition = r"\mbox{for " + assumption(form.multiple_of) + "}"
+            condition = r"\mbox{for " + assumption(form.multiple_of, form.residue_of) + "}"
             rows.append(rf" & = & {printing.latex(form.polynomial)} & {condition} \\")
     rows[-1] = rows[-1].removesuffix(r" \\")
     return [r"\par\medskip\noindent " + heading, r"\[", r"\begin{array}{rcll}", *rows, r"\end{array}", r"\]"]

@@ -54,6 +54,16 @@ def markdown(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str
     return "\n".join([*lines, "", memory_note(memory)]) + "\n"
 
 
+def skipped_note(net: Network, skipped: Sequence[int], symbol: str = "n") -> str:
+    """The sizes a sweep left out, outside the network's domain ("" when none were)."""
+    if not skipped:
+        return ""
+    domain = net.analysis.domains.get(symbol)
+    shown = ", ".join(map(str, skipped[:8])) + (", …" if len(skipped) > 8 else "")
+    where = domain.describe(symbol) if domain is not None else ""
+    return f"Left out {len(skipped):,} sizes outside the domain ({where}): {symbol} = {shown}\n"
+
+
 def csv(rows: Sequence[SweepRow]) -> str:
     buffer = io.StringIO()
     writer = csv_module.writer(buffer, lineterminator="\n")
@@ -137,7 +147,8 @@ def solution(result: Solution, symbol: str = "n") -> str:
     if what == "memory":
         what = f"memory(batch={condition.memory.batch}, dtype={condition.memory.dtype})"
     bound = f"{condition.bound.numerator:,}" if condition.bound.denominator == 1 else str(float(condition.bound))
-    lines = [f"Condition: {what} {condition.op} {bound}, {symbol} a multiple of {result.step}."]
+    valid = f", valid for {result.domain}" if result.domain else ""
+    lines = [f"Condition: {what} {condition.op} {bound}, {symbol} a multiple of {result.step}{valid}."]
     largest = condition.op in ("<=", "<")
     if result.n is None:
         where = f"{symbol} = {result.edge}" if result.edge else "any size up to the search limit"

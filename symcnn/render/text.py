@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..analysis import LayerResult
+from ..analysis import DENSE_KINDS, LayerResult
 from ..values import Value, as_int
 from .printing import text, text_factors, weight_formula
 
@@ -110,11 +110,13 @@ def domain_phrase(form: ClosedForm) -> str:
     """Where the closed forms hold, in words ("" when no symbol is free).
 
     >>> from symcnn.closed_form import ClosedForm
-    >>> domain_phrase(ClosedForm(0, 0, {}, {"n": 32})), domain_phrase(ClosedForm(0, 0, {}, {"n": None}))
+    >>> from symcnn.domain import Domain
+    >>> at_least, unknown = ClosedForm(0, 0, {}, {"n": Domain.at_least(32)}), ClosedForm(0, 0, {}, {"n": None})
+    >>> domain_phrase(at_least), domain_phrase(unknown)
     ('valid for n ≥ 32', 'domain not derived for n')
     """
-    known = [f"{name} ≥ {least}" for name, least in form.smallest_valid.items() if least is not None]
-    unknown = [name for name, least in form.smallest_valid.items() if least is None]
+    known = [domain.describe(name) for name, domain in form.domains.items() if domain is not None]
+    unknown = [name for name, domain in form.domains.items() if domain is None]
     parts = (["valid for " + ", ".join(known)] if known else []) + (
         ["domain not derived for " + ", ".join(unknown)] if unknown else []
     )
@@ -147,9 +149,51 @@ def _layout(rows: Sequence[Sequence[str]], cols: Sequence[Column], widths: Seque
     return lines
 
 
+def tiling_phrase(net: Network) -> str:
+    """For a network that upsamples, pads or crops: the inputs for which no floor drops a pixel and every
+    crop is centred, so that tiles of the output join seamlessly ("" for other networks).
+
+    >>> import symcnn
+    >>> tiling_phrase(symcnn.parse("conv3-8(padding=0) cat(crop | maxpool upconv2-8)"))
+    'tiling exact (no floor drops a pixel, every crop centred) for n ≥ 4 and n ≡ 0 (mod 2)'
+    """
+    analysis = net.analysis
+    if not any(layer.kind in DENSE_KINDS for layer in analysis.raw_layers):
+        return ""
+    parts = []
+    for name, valid in analysis.domains.items():
+        exact = analysis.tiling.get(name)
+        if name not in analysis.tiling:
+            continue
+        both = None if exact is None or valid is None else exact & valid
+        if both is None:
+            parts.append(f"not derived for {name}")
+        elif both.empty:
+            parts.append(f"for no {name}")
+        else:
+            parts.append(f"for {both.describe(name)}")
+    return "tiling exact (no floor drops a pixel, every crop centred) " + "; ".join(parts) if parts else ""
+
+
+def outputs_line(net: Network) -> str:
+    """The network's outputs when it has more than one (``out(…)`` heads), each with its shape ("" otherwise).
+
+    >>> import symcnn
+    >>> outputs_line(symcnn.parse("conv3-8 out(conv1-2) conv3-4", n=8))
+    'Outputs: out 2×8×8; conv2 4×8×8'
+    """
+    outputs = net.analysis.outputs
+    if len(outputs) < 2:
+        return ""
+    return "Outputs: " + "; ".join(f"{path or 'input'} {text_factors(shape)}" for path, shape in outputs)
+
+
 def _totals_section(net: Network) -> list[str]:
     forms = [(title, net.closed_form(quantity)) for quantity, title in TOTALS]
     heading = ", ".join(part for part in ("Totals", values_phrase(net), domain_phrase(forms[0][1])) if part)
+    tiling = tiling_phrase(net) if symbolic(net) else ""
+    if tiling:
+        heading += f"; {tiling}"
     width = max(len(title) for title, _ in forms)
     if not symbolic(net):
         numbers = [text(form.general) for _, form in forms]
@@ -176,6 +220,8 @@ def table(net: Network, depth: int | None = None) -> str:
     >>> print(table(symcnn.parse("vgg-d", n=224)).splitlines()[-7])
     Totals, at n = 224:
     """
+    for quantity, _ in TOTALS:  # a total past the limits is refused before 100,000 rows are printed
+        net.closed_form(quantity)
     cols = columns(net)
     body = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.rows(depth)]
     header = [column.title for column in cols]
@@ -190,4 +236,8 @@ def table(net: Network, depth: int | None = None) -> str:
         rule,
         *_layout([totals], cols, widths),
     ]
-    return "\n".join([*lines, "", *_totals_section(net), "", convention_line(net)]) + "\n"
+    outputs = outputs_line(net)
+    return (
+        "\n".join([*lines, "", *([outputs, ""] if outputs else []), *_totals_section(net), "", convention_line(net)])
+        + "\n"
+    )
