@@ -85,6 +85,12 @@ class LayerRules:
     def check_size(self, size: Size, where: str, what: str) -> None:
         if _too_large(size):  # upsampling or padding again and again: a size that grows without bound
             raise SizeError(where, f"the output {what} would be more than {MAX_SIZE:.0e} pixels")
+        if isinstance(size, FloorSize) and size.divisor > MAX_DIVISOR:  # a bomb even in a head never run
+            raise SizeError(
+                where,
+                f"the strides so far multiply to more than {MAX_DIVISOR:.0e}; no input size up to "
+                f"{MAX_SYMBOL_VALUE:,} gives an output {what} that depends on it",
+            )
         if self.lenient:
             return
         if isinstance(size, int):

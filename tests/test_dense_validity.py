@@ -159,3 +159,43 @@ def test_sweep_leaves_out_sizes_outside_the_domain() -> None:
     rows = [line.split()[0] for line in result.stdout.splitlines()[2:] if line[:1].strip().isdigit()]
     assert rows == ["32"]
     assert "Left out 5 sizes outside the domain (n ≡ 0 (mod 16)): n = 20, 24, 28, 36, 40" in result.stdout
+
+
+def test_two_symbols_get_a_domain_each() -> None:
+    """Height and width are decided apart: torch runs on an h × w input exactly when both domains hold."""
+    net = symcnn.parse("input 1xhxw conv3-4 cat( | maxpool(kernel_size=(2, 3)) conv3-4 upconv2x3-4(stride=(2, 3)))")
+    domains = net.analysis.domains
+    assert domains["h"] is not None and domains["w"] is not None
+    assert (domains["h"].describe("h"), domains["w"].describe("w")) == ("h ≡ 0 (mod 2)", "w ≡ 0 (mod 3)")
+    model = symcnn.to_torch(net).eval().to("meta")
+    for height in range(1, 13):
+        for width in range(1, 13):
+            try:
+                with torch.no_grad():
+                    model(torch.empty(1, 1, height, width, device="meta"))
+                ran = True
+            except RuntimeError:
+                ran = False
+            assert ran == (domains["h"].contains(height) and domains["w"].contains(width)), (height, width)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("input 3x8x8 crop5", "layer 1 'crop5' at crop (line 1, column 13): the output height would be -2"),
+        ("cat(crop | conv3-8 upsample2)", "a crop's input height n is smaller than the 2·n it is cropped to"),
+        ("upsample0", "layer 1 'upsample0' at upsample (line 1, column 1): the upsampling factor is 0"),
+        ("resize(to=row3)", "line 1, column 11: to=row3 is not one of input, branch"),
+        ("relu resize(to=branch)", "resizes to the size entering its branch, but it is in none"),
+        ("conv3-8 crop relu", "a crop without a margin takes the size of the other arms of its branch"),
+        ("upconv2-8(output_padding=2)", "output_padding 2 must be smaller than the stride 2 or the dilation 1"),
+        ("upsample2(mode=linear)", "line 1, column 16: mode=linear is not one of nearest, bilinear, bicubic"),
+        ("(upsample1000)x10", "the output height would be more than 1e+15 pixels"),
+    ],
+)
+def test_bad_dense_input_is_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(SymcnnError) as caught:
+        symcnn.parse(text)
+    assert message in str(caught.value)
+    result = subprocess.run([sys.executable, "-m", "symcnn", "report", text], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and message in result.stderr

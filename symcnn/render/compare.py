@@ -15,7 +15,7 @@ Nothing is counted here: the numbers and closed forms come from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 
 from ..compare import Comparison, Totals
 from ..rules import KINDS, Memory
@@ -59,7 +59,10 @@ def megabytes(count: int, scale: int) -> str:
     >>> megabytes(108453696, 10**6), megabytes(553430176, 10**6), megabytes(5000, 10**6)
     ('108.45', '553.43', '0.00')
     """
-    return str((Decimal(count) / Decimal(scale)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+    hundredths = round(Fraction(100 * count, scale))  # Fraction rounds a half to even, exactly at any size
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{cents:02d}"
 
 
 def _figure(comparison: Comparison, memory: Memory, value: Value) -> str:
