@@ -33,6 +33,8 @@ __all__ = [
     "NotationSyntaxError",
     "SymcnnError",
     "UnknownNameError",
+    "from_torch",
+    "notation",
     "parse",
     "to_torch",
     "zoo",
@@ -59,3 +61,18 @@ def to_torch(network: Network, **kwargs: Any) -> nn.Sequential:
     from .export_torch import to_torch as export
 
     return export(network, **kwargs)
+
+
+def from_torch(module: nn.Module, input: str = "3xnxn", sizes: dict[str, int] | None = None) -> Network:
+    """The :class:`Network` of a PyTorch model, traced with torch.fx (see :func:`notation`)."""
+    from .importer import from_torch as load
+
+    return load(module, input, sizes)
+
+
+def notation(module: nn.Module, input: str = "3xnxn", sizes: dict[str, int] | None = None) -> str:
+    """The text in the notation of a PyTorch model, its input ``CxHxW`` (sizes may be symbols), checked
+    against torch at the probe size (each symbol 224 unless ``sizes`` says)."""
+    from .importer import notation as write
+
+    return write(module, input, sizes)

@@ -195,7 +195,7 @@ class Analysis:
             end = start
             while end < len(self.layers) and (self.layers[end].path + "/").startswith(prefix + "/"):
                 end += 1
-            rows.append(_fold(prefix, self.groups.get(prefix, prefix), self.layers[start:end]))
+            rows.append(_fold(prefix, _short(self.groups.get(prefix, prefix)), self.layers[start:end]))
             start = end
         return tuple(rows)
 

@@ -1,4 +1,4 @@
-"""The command line: ``symcnn report``, ``check``, ``sweep``, ``solve``, ``compare`` and ``zoo``.
+"""The command line: ``symcnn report``, ``check``, ``sweep``, ``solve``, ``compare``, ``zoo`` and ``import``.
 
 The only module that prints or exits. Bad input gives a one-paragraph message
 on stderr and exit code 2, never a traceback; anything else that goes wrong is
@@ -94,6 +94,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_sweep(commands)
     _add_solve(commands)
+    importing = commands.add_parser("import", help="a PyTorch model's notation (traced with torch.fx)")
+    importing.add_argument(
+        "spec", help="torchvision.models.resnet50, a call with literal arguments (…(num_classes=10)), or FILE.py:Name"
+    )
+    importing.add_argument("--input", default="3xnxn", help="the input CxHxW; sizes may be symbols (default 3xnxn)")
     listing = commands.add_parser("zoo", help="list the zoo, or print one entry's notation")
     listing.add_argument("name", nargs="?")
     listing.add_argument(
@@ -174,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sweep": _sweep,
             "solve": _solve,
             "zoo": _zoo_command,
+            "import": _import,
         }
         result: str | tuple[str, int] = commands[args.command](args)
     except SymcnnError as error:
@@ -330,6 +336,20 @@ def _read_arch(arch: str) -> str:
         except (OSError, UnicodeDecodeError) as error:
             raise SymcnnError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
     return arch
+
+
+def _import(args: argparse.Namespace) -> str:
+    from .importer import notation
+    from .importer.spec import load
+
+    try:
+        from torch import nn
+    except ImportError:
+        raise SymcnnError("symcnn import needs torch (pip install symcnn[torch])") from None
+    model = load(args.spec)
+    if not isinstance(model, nn.Module):
+        raise SymcnnError(f"model {args.spec}: gives a {type(model).__name__}, not a torch.nn.Module")
+    return notation(model, args.input).rstrip("\n")
 
 
 def _zoo_command(args: argparse.Namespace) -> str:
