@@ -18,6 +18,7 @@ valid); every larger n ≡ r is valid too. Intersections are exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import lcm
 
 from .dims import FloorSize, LinearSize, Size, difference
@@ -43,6 +44,10 @@ class Domain:
         >>> Domain.residues(4, {0, 2}).describe("n")
         'n ≡ 0 (mod 2)'
         """
+        return _residue_classes(modulus, frozenset(residues))
+
+    @staticmethod
+    def _residues(modulus: int, residues: frozenset[int]) -> Domain:
         least = tuple((r or modulus) if r in residues else None for r in range(modulus))
         return Domain(modulus, least).reduced()
 
@@ -53,6 +58,9 @@ class Domain:
 
     def __and__(self, other: Domain) -> Domain | None:
         """Both at once; None when the common modulus would pass :data:`~symcnn.limits.MAX_MODULUS`."""
+        return _intersection(self, other)
+
+    def _intersect(self, other: Domain) -> Domain | None:
         modulus = lcm(self.modulus, other.modulus)
         if modulus > MAX_MODULUS:
             return None
@@ -175,6 +183,31 @@ class Domain:
         return result
 
 
+# A network meets the same conditions at every block it repeats: each is worked out once.
+@lru_cache(maxsize=4096)
+def _intersection(first: Domain, second: Domain) -> Domain | None:
+    return first._intersect(second)
+
+
+@lru_cache(maxsize=4096)
+def _residue_classes(modulus: int, residues: frozenset[int]) -> Domain:
+    return Domain._residues(modulus, residues)
+
+
+@lru_cache(maxsize=4096)
+def _floor_exact(size: Size, shift: int, divisor: int) -> Domain | None:
+    """Where ⌊(size + shift)/divisor⌋ drops no pixel (None: it cannot be stated)."""
+    found = difference(size, 0)
+    if found is None:
+        return None
+    period, rise, values = found
+    modulus = period * divisor
+    if modulus > MAX_MODULUS:
+        return None
+    exact = {r for r in range(modulus) if (values[r % period] + rise * (r // period) + shift) % divisor == 0}
+    return Domain.residues(modulus, exact)
+
+
 def _lift(value: int, residue: int, modulus: int) -> int:
     """The least n ≥ ``value`` with n ≡ ``residue`` (mod ``modulus``)."""
     return value + (residue - value) % modulus
@@ -198,6 +231,9 @@ class Validity:
         self.bounds: dict[str, int | None] = {}  # None: a symbolic stride or kernel hides the domain
         self.classes: dict[str, Domain | None] = {}
         self.tiling: dict[str, Domain | None] = {}
+        # The floors met, (size, shift, divisor): where they drop no pixel is worked out only when asked
+        # (a classifier's report never asks; a dense network's tiling line does).
+        self.floors: list[tuple[Size, int, int]] = []
 
     def add_symbol(self, name: str) -> None:
         self.bounds.setdefault(name, 1)
@@ -225,6 +261,10 @@ class Validity:
 
     def tilings(self) -> dict[str, Domain | None]:
         """Where no floor drops a pixel and every crop is centred, per symbol (absent: everywhere)."""
+        for size, shift, divisor in self.floors:
+            assert isinstance(size, (FloorSize, LinearSize))
+            self.exact_where(size.symbol, _floor_exact(size, shift % divisor, divisor))
+        self.floors.clear()
         return {name: self.tiling[name] for name in self.bounds if name in self.tiling}
 
     def restrict(self, name: str, domain: Domain | None) -> bool:
@@ -281,19 +321,8 @@ class Validity:
 
     def floor_exact(self, size: Size, shift: int, divisor: int) -> None:
         """Where ⌊(size + shift)/divisor⌋ drops nothing: size + shift a multiple of the divisor."""
-        if divisor == 1 or not isinstance(size, (FloorSize, LinearSize)):
-            return
-        found = difference(size, 0)
-        if found is None:
-            self.exact_where(size.symbol, None)
-            return
-        period, rise, values = found
-        modulus = period * divisor
-        if modulus > MAX_MODULUS:
-            self.exact_where(size.symbol, None)
-            return
-        exact = {r for r in range(modulus) if (values[r % period] + rise * (r // period) + shift) % divisor == 0}
-        self.exact_where(size.symbol, Domain.residues(modulus, exact))
+        if divisor != 1 and isinstance(size, (FloorSize, LinearSize)):
+            self.floors.append((size, shift, divisor))
 
     def exact_where(self, name: str, domain: Domain | None) -> None:
         """Record a tiling condition (None: one that cannot be stated, so the tiling is not derived)."""

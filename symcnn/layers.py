@@ -83,7 +83,7 @@ class LayerRules:
         return result
 
     def check_size(self, size: Size, where: str, what: str) -> None:
-        if _too_large(size):  # upsampling or padding again and again: a size that grows without bound
+        if not isinstance(size, FloorSize) and _too_large(size):  # upsampling or padding, again and again
             raise SizeError(where, f"the output {what} would be more than {MAX_SIZE:.0e} pixels")
         if isinstance(size, FloorSize) and size.divisor > MAX_DIVISOR:  # a bomb even in a head never run
             raise SizeError(
