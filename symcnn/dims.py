@@ -10,7 +10,7 @@ a symbolic stride or kernel falls back to a sympy expression.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from math import gcd, lcm
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -71,14 +71,18 @@ class FloorSize:
         return size_atom(self.symbol, self.offset, self.divisor)
 
 
-@cache
+# Sizes met in one session, each kept once; a session that meets more (a server, a fuzzer) forgets old ones.
+_ATOMS_KEPT = 65_536
+
+
+@lru_cache(maxsize=_ATOMS_KEPT)
 def size_atom(name: str, offset: int, divisor: int) -> sympy.Expr:
     """The sympy expression of the size ⌊(name + offset)/divisor⌋ (what a :class:`~symcnn.poly.Poly` atom shows)."""
     quotient, remainder = divmod(offset, divisor)
     return as_expr(floor_atom(name, remainder, divisor) + quotient)
 
 
-@cache
+@lru_cache(maxsize=_ATOMS_KEPT)
 def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     """⌊(name + remainder)/divisor⌋, built once (sympy objects are costly)."""
     if divisor == 1:
@@ -88,6 +92,8 @@ def floor_atom(name: str, remainder: int, divisor: int) -> sympy.Expr:
     # evaluate=False: sympy's floor() would spend ~14 ms proving what is known here,
     # that ⌊(n + r)/S⌋ with 0 ≤ r < S < ∞ and S > 1 does not simplify.
     atom = as_expr(sympy.floor((symbol(name) + remainder) / sympy.Integer(divisor), evaluate=False))
+    if len(ATOM_KEYS) >= _ATOMS_KEPT:  # a long session: closed_form.floor_key reads an atom from sympy then
+        ATOM_KEYS.clear()
     ATOM_KEYS[atom] = (name, remainder, divisor)
     return atom
 
@@ -331,6 +337,6 @@ def size_expr(size: Size) -> Value:
     return size
 
 
-@cache
+@lru_cache(maxsize=_ATOMS_KEPT)
 def _atom(name: str, offset: int, divisor: int) -> Poly:
     return Poly.atom(name, offset, divisor)  # one object per size: its hash is worked out once
