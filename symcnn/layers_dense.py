@@ -64,6 +64,7 @@ def _transposed(rules: LayerRules, layer: ir.TransposedConv, state: Spatial, whe
         count, parts = as_int(channels), as_int(groups)
         if count is not None and parts is not None and count % parts:
             raise LayerError(where, f"groups = {parts} does not divide the {count} {name}")
+    _whole_factors(stride, where, "the stride of a transposed convolution")
     sizes: list[Size] = []
     for size, k, s, p, d, e in zip((state.height, state.width), kernel, stride, padding, dilation, extra):
         numbers = [as_int(v) for v in (s, d, e)]
@@ -83,6 +84,7 @@ def _resampled(rules: LayerRules, layer: ir.Resample, state: Spatial, where: str
     if layer.target == "factor":
         assert layer.factor is not None
         factors = rules._pair(layer.factor, where, "the upsampling factor")
+        _whole_factors(factors, where, "an upsampling factor")
         sizes = [scaled(size, factor, 0) for size, factor in zip((state.height, state.width), factors)]
         return sizes[0], sizes[1]
     if layer.target == "size":
@@ -100,6 +102,17 @@ def _resampled(rules: LayerRules, layer: ir.Resample, state: Spatial, where: str
             raise LayerError(where, "resize(to=branch) needs a C×H×W input to its branch, not flat features")
     assert target is not None
     return target.height, target.width
+
+
+def _whole_factors(factors: tuple[Value, Value], where: str, what: str) -> None:
+    """A factor that multiplies a size must be a number: a symbol there makes every later size a polynomial
+    of growing degree in it (sympy's work grows with each layer), where a symbolic kernel or padding only
+    shifts the size."""
+    for factor in factors:
+        if as_int(factor) is None:
+            raise LayerError(
+                where, f"{what} is {factor}: it must be a number here; give its symbols a value (--set NAME=VALUE)"
+            )
 
 
 def _shifted(rules: LayerRules, state: Spatial, shifts: tuple[Value, Value], where: str) -> Spatial:

@@ -211,6 +211,8 @@ HEAVY = {
     "resnext101_32x8d",
     "resnext101_64x4d",
     "wide_resnet101_2",
+    "fcn_resnet101",
+    "deeplabv3_resnet101",
 }
 ZOO_PARAMS = [
     pytest.param(*case, marks=(pytest.mark.slow,) if case[1] in HEAVY else (), id="-".join(map(str, case)))

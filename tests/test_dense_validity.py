@@ -191,6 +191,8 @@ def test_two_symbols_get_a_domain_each() -> None:
         ("upconv2-8(output_padding=2)", "output_padding 2 must be smaller than the stride 2 or the dilation 1"),
         ("upsample2(mode=linear)", "line 1, column 16: mode=linear is not one of nearest, bilinear, bicubic"),
         ("(upsample1000)x10", "the output height would be more than 1e+15 pixels"),
+        ("upsample{f}x{h // 4}", "an upsampling factor is f: it must be a number here"),
+        ("upconv3-8(stride={s})", "the stride of a transposed convolution is s: it must be a number here"),
     ],
 )
 def test_bad_dense_input_is_a_clear_error(text: str, message: str) -> None:
