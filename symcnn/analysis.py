@@ -119,17 +119,27 @@ class Analysis:
         return tuple((path, tuple(map(public, shape))) for path, shape in (*self.raw_outputs, last))
 
     @cached_property
+    def exact_tiling(self) -> Mapping[str, Domain | None]:
+        """For a network that upsamples, pads or crops: per input symbol whose sizes pass a stride or a crop,
+        the valid values for which no floor drops a pixel and every crop is centred (None: not derived;
+        an empty Domain: no such value). Empty for other networks, whose floors drop pixels by design."""
+        if not any(layer.kind in DENSE_KINDS for layer in self.raw_layers):
+            return {}
+        exact: dict[str, Domain | None] = {}
+        for name, domain in self.domains.items():
+            if name in self.tiling:
+                tiling = self.tiling[name]
+                exact[name] = None if domain is None or tiling is None else domain & tiling
+        return exact
+
+    @cached_property
     def polynomial_classes(self) -> Mapping[str, Domain | None]:
         """Where a polynomial closed form should hold: the domain, narrowed to the exact tilings of a
         network that has them (a U-Net's tiles join for one residue class)."""
-        dense = any(layer.kind in DENSE_KINDS for layer in self.raw_layers)
-        if not dense:  # a classifier's floors drop pixels by design: its polynomial is for multiples
-            return self.domains
-        classes: dict[str, Domain | None] = {}
-        for name, domain in self.domains.items():
-            exact = self.tiling.get(name)
-            both = None if domain is None or exact is None else domain & exact
-            classes[name] = both if both is not None and not both.empty else domain
+        classes = dict(self.domains)
+        for name, exact in self.exact_tiling.items():
+            if exact is not None and not exact.empty:
+                classes[name] = exact
         return classes
 
     @cached_property

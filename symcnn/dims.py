@@ -219,7 +219,7 @@ def _floor_of(symbol: str, terms: tuple[tuple[int, int, int], ...], shift: int, 
     """⌊(Σ c·⌊(s + o)/d⌋ + shift)/divisor⌋ as a sum of floors.
 
     When ``divisor`` divides every coefficient it divides through; one term c·F becomes
-    ⌊(F + ⌊shift/g⌋)/(divisor/g)⌋·(c/g)-free when g = gcd(c, divisor) = c. Otherwise the
+    ⌊(F + ⌊shift/c⌋)/(divisor/c)⌋ when c divides the divisor (nested floors collapse). Otherwise the
     value is periodic-plus-linear in s with period T (a multiple of the divisors): it is
     k·⌊s/T⌋ + p(s mod T), and p's steps are floors ⌊(s + T − v)/T⌋ − ⌊s/T⌋.
     """

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..analysis import DENSE_KINDS, LayerResult
+from ..analysis import LayerResult
 from ..domain import Domain
 from . import printing
 from .text import SEE_BELOW, TOTALS, Column, columns, input_cells, layer_cells, symbolic, total_cells
@@ -118,19 +118,12 @@ def assumption(multiple_of: Mapping[str, int], residue_of: Mapping[str, int] | N
 
 def tiling(net: Network) -> str:
     """Where a network that resamples, pads or crops tiles exactly, as LaTeX text ("" for other networks)."""
-    analysis = net.analysis
-    if not any(layer.kind in DENSE_KINDS for layer in analysis.raw_layers):
-        return ""
     parts = []
-    for name, valid in analysis.domains.items():
-        if name not in analysis.tiling:
-            continue
-        exact = analysis.tiling[name]
-        both = None if exact is None or valid is None else exact & valid
-        if both is None:
+    for name, exact in net.analysis.exact_tiling.items():
+        if exact is None:
             parts.append(f"not derived for {_maths(_symbol(name))}")
         else:
-            parts.append(f"for no {_maths(_symbol(name))}" if both.empty else f"for {domain_of(name, both)}")
+            parts.append(f"for no {_maths(_symbol(name))}" if exact.empty else f"for {domain_of(name, exact)}")
     return ("tiling exact (no floor drops a pixel, every crop centred) " + "; ".join(parts)) if parts else ""
 
 

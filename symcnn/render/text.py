@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..analysis import DENSE_KINDS, LayerResult
+from ..analysis import LayerResult
 from ..values import Value, as_int
 from .printing import text, text_factors, weight_formula
 
@@ -157,21 +157,12 @@ def tiling_phrase(net: Network) -> str:
     >>> tiling_phrase(symcnn.parse("conv3-8(padding=0) cat(crop | maxpool upconv2-8)"))
     'tiling exact (no floor drops a pixel, every crop centred) for n ≥ 4 and n ≡ 0 (mod 2)'
     """
-    analysis = net.analysis
-    if not any(layer.kind in DENSE_KINDS for layer in analysis.raw_layers):
-        return ""
     parts = []
-    for name, valid in analysis.domains.items():
-        exact = analysis.tiling.get(name)
-        if name not in analysis.tiling:
-            continue
-        both = None if exact is None or valid is None else exact & valid
-        if both is None:
+    for name, exact in net.analysis.exact_tiling.items():
+        if exact is None:
             parts.append(f"not derived for {name}")
-        elif both.empty:
-            parts.append(f"for no {name}")
         else:
-            parts.append(f"for {both.describe(name)}")
+            parts.append(f"for no {name}" if exact.empty else f"for {exact.describe(name)}")
     return "tiling exact (no floor drops a pixel, every crop centred) " + "; ".join(parts) if parts else ""
 
 
