@@ -17,6 +17,7 @@ import contextlib
 import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 import torch
@@ -207,3 +208,12 @@ def test_command_line_refuses_code() -> None:
     done = run("import", "torchvision.models.googlenet")
     assert done.returncode == 2
     assert "symcnn: error: unsupported: parameters the forward never uses" in done.stderr
+
+
+@pytest.mark.parametrize("spec", ["os.system('touch symcnn-was-here')", "shutil.rmtree('.')", "builtins.exec('1')"])
+def test_command_line_refuses_the_standard_library(spec: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "symcnn", "import", spec], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2 and "is Python's standard library, not a package of models" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing ran

@@ -87,6 +87,10 @@ def load(spec: str) -> Any:
         parts = name.split(".")
     else:
         parts = name.split(".")
+        # A model comes from a package (torchvision, timm, the user's own); calling into Python's standard
+        # library (os.system, shutil.rmtree …) with the arguments given is never what a model spec means.
+        if parts[0] in sys.stdlib_module_names or parts[0] == "builtins":
+            raise SymcnnError(f"model {spec}: {parts[0]} is Python's standard library, not a package of models")
         target = None
         for cut in range(len(parts) - 1, 0, -1):
             try:
