@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .dims import ATOM_KEYS
 from .domain import Domain
 from .errors import SymcnnError
+from .expand import expand, is_expanded
 from .limits import MAX_EXPANDED_TERMS
 from .poly import Poly, canonical, polynomial_form
 from .values import Value, as_expr, public, symbol
@@ -140,7 +141,7 @@ def closed_form(
         return ClosedForm(expanded, exact, lcms, dict(domains), {k: v for k, v in shown.items() if v})
     import sympy
 
-    if not _expanded(total) and expanded_terms(total) > MAX_EXPANDED_TERMS:
+    if not is_expanded(total) and expanded_terms(total) > MAX_EXPANDED_TERMS:
         raise SymcnnError(
             f"the closed form would have more than {MAX_EXPANDED_TERMS:,} terms once multiplied out; "
             "give some symbols a value (--set NAME=VALUE)"
@@ -152,10 +153,10 @@ def closed_form(
     # For s = L·m every atom ⌊(s + r)/S⌋ with 0 ≤ r < S and S | L equals s/S.
     exact = {atom: symbol(name) / divisor for atom, (name, _, divisor) in atoms.items()}
     replaced = total.xreplace(exact)  # type: ignore[no-untyped-call]
-    polynomial: Value | None = as_expr(sympy.expand(replaced))  # type: ignore[no-untyped-call]
+    polynomial: Value | None = expand(replaced)
     if isinstance(polynomial, sympy.Expr) and polynomial.has(sympy.floor):
         polynomial = None
-    general = total if _expanded(total) else as_expr(sympy.expand(total))  # type: ignore[no-untyped-call]
+    general = total if is_expanded(total) else expand(total)
     return ClosedForm(general, polynomial, multiple_of, dict(domains))
 
 
@@ -191,20 +192,3 @@ def expanded_terms(expr: sympy.Expr) -> int:
         power = min(int(expr.exp), MAX_EXPANDED_TERMS)
         return comb(base + power - 1, power) if base <= MAX_EXPANDED_TERMS else base
     return 1
-
-
-def _expanded(expr: sympy.Expr) -> bool:
-    """Whether ``expr`` is already a sum of monomials (no sum inside a product or a power).
-
-    >>> n = symbol("n")
-    >>> _expanded(3 * n**2 + 5), _expanded(3 * (n + 1) ** 2)
-    (True, False)
-    """
-    import sympy
-
-    for term in sympy.Add.make_args(expr):
-        for factor in sympy.Mul.make_args(term):
-            base = factor.base if isinstance(factor, sympy.Pow) else factor
-            if isinstance(base, (sympy.Add, sympy.Mul)):
-                return False
-    return True

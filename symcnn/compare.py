@@ -26,11 +26,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-import sympy
-
 from .analysis import LayerResult, analyze
 from .closed_form import ClosedForm, closed_form
 from .errors import SymcnnError, UnknownNameError
+from .expand import expand
 from .network import Network
 from .rules import CONVENTIONS, Convention, Memory
 from .values import Value, as_expr, as_int, symbol, total
@@ -227,9 +226,8 @@ def _gap(base: Totals, other: Totals, terms: Sequence[str]) -> Gap:
 
 
 def _difference(first: Value, second: Value) -> Value:
-    if isinstance(first, int) and isinstance(second, int):
-        return first - second
-    return as_expr(sympy.expand(first - second))  # type: ignore[no-untyped-call]
+    difference = first - second
+    return difference if isinstance(difference, int) else expand(as_expr(difference))
 
 
 def _is_zero(value: Value) -> bool:

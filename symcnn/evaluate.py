@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .closed_form import floor_key
 from .errors import SymcnnError
+from .expand import expand
 from .values import Value, as_expr
 
 if TYPE_CHECKING:
@@ -85,9 +86,7 @@ def compile_form(form: Value, name: str) -> Callable[[Any], Any]:
     if isinstance(form, int):
         constant = form
         return lambda values: constant
-    import sympy
-
-    return _compile(as_expr(sympy.expand(form)), name)[0]  # type: ignore[no-untyped-call]
+    return _compile(expand(as_expr(form)), name)[0]
 
 
 def evaluate_many(form: Value, name: str, sizes: Sequence[int], *, expanded: bool = False) -> list[int]:
@@ -105,9 +104,7 @@ def evaluate_many(form: Value, name: str, sizes: Sequence[int], *, expanded: boo
         return [form] * len(sizes)
     if not sizes:
         return []
-    import sympy
-
-    polynomial = form if expanded else as_expr(sympy.expand(form))  # type: ignore[no-untyped-call]
+    polynomial = as_expr(form) if expanded else expand(as_expr(form))
     function, bound = _compile(polynomial, name)
     largest = max(sizes)
     if len(sizes) < ARRAYS_FROM:
