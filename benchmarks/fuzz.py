@@ -1,4 +1,4 @@
-"""A long fuzz run: every input must end as success, a SymcnnError or CLI exit 0/1/2, within 1 s (issue #8).
+"""A long fuzz run: every input must end as success, a SymcnnError or CLI exit 0/1/2, within 1 s of CPU (issue #8).
 
 Run: python benchmarks/fuzz.py --cases 20000 [--seed 0] [--failures fuzz-failures.txt] [--full] [--case I]
 
@@ -7,7 +7,9 @@ of tests/fuzz_generators.py (the same ones tests/test_fuzz.py runs under hypothe
 ``--case I`` replays one. Cases run in a child process that is killed when it
 hangs. Uncaught exceptions are shrunk (characters, then arguments) to a small
 reproducer with the same exception type and place. Ends with one line
-``fuzz: N cases, E refused, U uncaught, S over 1 s``; exit 1 if U or S is not 0.
+``fuzz: N cases, E refused, U uncaught, S over 1 s``; exit 1 if U or S is not 0. A case's
+seconds are CPU seconds of the child (tests/fuzz_runner.py CLOCK), so a busy machine does
+not turn a fast input slow; a case still running after 8 s of wall time is killed.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ EXAMPLES = {"text": 2500, "mutant": 600, "check": 2000, "cli": 1200}
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[Worker]:
-    """One child process for all cases: killed and restarted if a case hangs where SIGALRM cannot reach."""
+    """One child process for all cases: killed and restarted if a case hangs where SIGPROF cannot reach."""
     with Worker() as child:
         yield child
 
