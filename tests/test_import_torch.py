@@ -5,10 +5,14 @@ torch gives on the meta device.
 
 * round trip: random texts (``strategies.networks``) exported with ``symcnn.to_torch`` and imported
   again have the module's parameters, buffers and output shape, and the original's totals;
-* torchvision's classification CNNs: each one listed in ``SUPPORTED`` imports with torchvision's
-  parameters and buffers and its output shape at 224 and 225; ``UNSUPPORTED`` lists the others with
-  the refusal each gets (vision transformers are out of scope);
-* the command line prints a text that ``symcnn.parse`` reads back.
+* torchvision's classification CNNs (every one but the vision transformers, which are out of scope)
+  import with torchvision's parameters and buffers and its output shape at 224 and 225;
+* googlenet's and inception_v3's auxiliary heads, which only training runs, import as ``aux(…)``:
+  every total equals the hand-written zoo entry's in both modes, and the heads' outputs have the
+  shapes torch returns in training mode;
+* under each tool's convention, the imported network's MACs and activation figures are the tool's
+  own output on the very module object imported (resnet18, googlenet; mobilenet_v2, densenet121 slow);
+* the command line prints a text that ``symcnn.parse`` reads back, and refuses what is not a model.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ import torch
 import torchvision
 from hypothesis import HealthCheck, given, settings
 from strategies import Case, networks
+from test_conventions import TOOLS
+from test_tools_on_torchvision import torchvision_model as tools_model
 from test_zoo_torchvision import build
 from torch import nn
 
 import symcnn
+from symcnn.compare import compare
 from symcnn.errors import SizeError, SymcnnError
 
 ROUND_TRIP = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,16 +105,8 @@ def test_round_trip_keeps_branches_and_via() -> None:
 # ------------------------------------------------------------------ torchvision
 
 EXCLUDED = ("vit_", "swin_", "maxvit_")
-# What cannot be imported, and why: each gets this refusal.
-UNSUPPORTED = {
-    # The auxiliary classifiers run only in training mode: fx traces eval mode, so their parameters are never used.
-    "googlenet": r"unsupported: parameters the forward never uses in eval mode \(aux1, aux2\)",
-    "inception_v3": r"unsupported: parameters the forward never uses in eval mode \(AuxLogits\)",
-}
 SUPPORTED = sorted(
-    name
-    for name in torchvision.models.list_models(module=torchvision.models)
-    if not name.startswith(EXCLUDED) and name not in UNSUPPORTED
+    name for name in torchvision.models.list_models(module=torchvision.models) if not name.startswith(EXCLUDED)
 )
 SIZES = (224, 225)
 
@@ -127,10 +126,46 @@ def test_torchvision_model_imports(name: str) -> None:
         assert output(fixed) == torch_shape(model, (3, n, n)), n
 
 
-@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
-def test_torchvision_model_refused(name: str) -> None:
-    with pytest.raises(SymcnnError, match=UNSUPPORTED[name]):
-        symcnn.notation(build(name))
+# ------------------------------------------------------------------ auxiliary heads
+
+HEADS = ("googlenet", "inception_v3")
+HEAD_SIZE = 299  # Inception-v3's auxiliary head runs from about 299 (its main path from 75)
+
+
+@pytest.mark.parametrize("name", HEADS)
+def test_auxiliary_heads_count_as_the_zoo_entry(name: str) -> None:
+    """The hand-written zoo entry (aux(…) heads by hand) is the second route: every total, in both modes,
+    with and without the heads."""
+    text = symcnn.notation(imported(name)[0])
+    assert text.count("= aux(") + text.count(" aux(") >= 1
+    for mode in ("eval", "train"):
+        for aux in (True, False):
+            mine = symcnn.parse(text, mode=mode, aux=aux, n=HEAD_SIZE)
+            zoo = symcnn.parse(name, mode=mode, aux=aux, n=HEAD_SIZE)
+            for quantity in ("params", "buffers", "macs", "activations"):
+                assert mine.total(quantity) == zoo.total(quantity), (mode, aux, quantity)
+
+
+@pytest.mark.parametrize("name", HEADS)
+def test_auxiliary_heads_give_torchs_training_outputs(name: str) -> None:
+    """In training mode torch returns the heads' outputs beside the main one: each head's last row has the
+    shape of one of them, and the heads' parameters are the modules' own."""
+    model = imported(name)[0]
+    fixed = symcnn.parse(symcnn.notation(model), mode="train", n=HEAD_SIZE)
+    last: dict[str, tuple[int, ...]] = {}
+    for layer in fixed.layers:
+        if "aux/" in layer.path:
+            last[layer.path.split("aux/")[0]] = tuple(int(size) for size in layer.output)
+    model.train()
+    try:
+        with torch.no_grad():
+            returned = model(torch.empty((2, 3, HEAD_SIZE, HEAD_SIZE), device="meta"))
+    finally:
+        model.eval()
+    assert sorted(last.values()) == sorted(tuple(head.shape[1:]) for head in returned[1:])
+    aux_params = sum(layer.params for layer in fixed.layers if "aux/" in layer.path)
+    heads = [child for child_name, child in model.named_children() if "aux" in child_name.lower()]
+    assert aux_params == sum(counts(head)[0] for head in heads) > 0
 
 
 def test_resnet50_reads_like_the_zoo() -> None:
@@ -138,6 +173,33 @@ def test_resnet50_reads_like_the_zoo() -> None:
     text = symcnn.notation(imported("resnet50")[0])
     assert "let Bottleneck_1 = res(" in text
     assert "(Bottleneck_2)x2" in text
+
+
+# ------------------------------------------------------------------ the tools on the same module
+
+# resnet18 and googlenet (functional relus, an auxiliary head) by default, 20 s; the others slow (45 s more).
+TOOL_MODELS = [
+    pytest.param(name, marks=() if name in ("resnet18", "googlenet") else (pytest.mark.slow,))
+    for name in ("resnet18", "mobilenet_v2", "densenet121", "googlenet")
+]
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("convention", sorted(TOOLS))
+@pytest.mark.parametrize("name", TOOL_MODELS)
+def test_imported_macs_are_each_tools_own_count(name: str, convention: str) -> None:
+    """The imported network's MACs under a tool's convention, and the activation figures the tool reports,
+    are the tool's own output on the very module object imported (the tools run as the zoo's checks run
+    them: tests/test_conventions.py's runners, tests/test_tools_on_torchvision.py's models)."""
+    runner, device = TOOLS[convention]
+    model = tools_model(name, device)
+    net = symcnn.from_torch(model).at(n=224)
+    got = runner(model, torch.zeros(1, 3, 224, 224, device=device))
+    row = compare(net, [convention]).row(convention)
+    assert got.count == row.count == row.network.macs
+    for figure, number in zip(row.memory, got.memory, strict=True):
+        if figure.memory.quantity == "activations":
+            assert number == figure.value, figure.memory.title
 
 
 # ------------------------------------------------------------------ refusals
@@ -205,9 +267,29 @@ def test_command_line_refuses_code() -> None:
     done = run("import", "torchvision.models.resnet50(weights=__import__('os'))")
     assert done.returncode == 2
     assert "must be a literal" in done.stderr
-    done = run("import", "torchvision.models.googlenet")
+
+
+UNUSED = """
+from torch import nn
+
+
+class Unused(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.spare = nn.Conv2d(8, 8, 3)
+
+    def forward(self, x):
+        return self.conv(x)
+"""
+
+
+def test_command_line_refuses_an_unused_module(tmp_path: Path) -> None:
+    """A module the forward never calls, in eval or training mode, is not an auxiliary head."""
+    (tmp_path / "unused.py").write_text(UNUSED)
+    done = run("import", f"{tmp_path / 'unused.py'}:Unused")
     assert done.returncode == 2
-    assert "symcnn: error: unsupported: parameters the forward never uses" in done.stderr
+    assert "symcnn: error: unsupported: parameters the forward never uses (spare): not an auxiliary head" in done.stderr
 
 
 @pytest.mark.parametrize("spec", ["os.system('touch symcnn-was-here')", "shutil.rmtree('.')", "builtins.exec('1')"])

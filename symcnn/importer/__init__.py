@@ -2,8 +2,12 @@
 
 torch.fx traces the module (layers it knows kept whole), every node becomes a layer of the notation
 (:mod:`.layers`, :mod:`.trace`), the dataflow graph becomes nested branches (:mod:`.graph`) and
-the text is written with ``let`` blocks for repeated submodules (:mod:`.emit`). The text is checked
-against the module at the probe size: parameters, buffers and the output's shape must agree.
+the text is written with ``let`` blocks for repeated submodules (:mod:`.emit`). Auxiliary heads that
+only training runs (GoogLeNet's, Inception-v3's) come from a second trace in training mode and become
+``aux(…)``; further outputs a forward returns (a segmentation model's ``"aux"``) become ``out(…)``;
+``F.interpolate(x, size=t.shape[-2:])`` becomes ``resize(to=input)`` or ``resize(to=branch)``. The
+text is checked against the module at the probe size: parameters, buffers and every output's shape
+must agree.
 Needs torch; :mod:`.spec` loads a model from the command line's ``SPEC`` without it.
 """
 
@@ -57,21 +61,24 @@ def notation(module: nn.Module, input: str = "3xnxn", sizes: dict[str, int] | No
     from .trace import trace
 
     shape, values = read_input(input, sizes)
-    training = module.training
-    module.eval()
-    try:
-        steps, output = trace(module, shape)
-    finally:
-        module.train(training)
+    steps, outputs = trace(module, shape)
     written = text(decompose(steps), input.strip())
     fixed = parse(written).at(**values)
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())
-    last = tuple(int(str(size)) for size in (fixed.layers[-1].output if fixed.layers else fixed.input))
-    if (fixed.params, fixed.buffers, last) != (params, buffers, output):
+    # Every output torch returns in eval mode: the main one, then the side ones (out(…)) in any order.
+    found = [tuple(int(str(size)) for size in shape) for _, shape in fixed.analysis.outputs]
+    expected = outputs if steps[-1].text == "out" else outputs[:1]  # aux(…) heads return nothing in eval mode
+    if (fixed.params, fixed.buffers, found[-1], sorted(found[:-1])) != (
+        params,
+        buffers,
+        expected[0],
+        sorted(expected[1:]),
+    ):
         raise SymcnnError(
             f"the import of {type(module).__name__} disagrees with torch at {values or shape}: "
-            f"params {fixed.params} vs {params}, buffers {fixed.buffers} vs {buffers}, output {last} vs {output}"
+            f"params {fixed.params} vs {params}, buffers {fixed.buffers} vs {buffers}, "
+            f"outputs {found[-1:] + found[:-1]} vs {list(expected)}"
         )
     return written
 

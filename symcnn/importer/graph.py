@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import SymcnnError
+from .layers import TARGET
 from .trace import Step
 
 Scope = tuple[tuple[str, str], ...]
@@ -34,7 +35,7 @@ class Layer:
 
 @dataclass(frozen=True)
 class Branch:
-    """``op(arm | arm …)``: ``res``, ``cat``, ``mul`` or ``split``."""
+    """``op(arm | arm …)``: ``res``, ``cat``, ``mul`` or ``split``; ``out`` or ``aux`` with one arm."""
 
     op: str
     arms: tuple[tuple[Item, ...], ...]
@@ -83,6 +84,10 @@ class _Decomposer:
                 mask |= self.below[user]
             self.below[index] = mask
         self.emitted: set[int] = set()
+        self.branch_inputs: list[int] = []  # the input of every branch around the step being written
+        self.main = len(steps) - 1  # the main output's step
+        self.sides: list[int] = []  # the other outputs' steps, not yet written
+        self.side_op = "out"
 
     def run(self) -> tuple[Item, ...]:
         output = len(self.steps) - 1
@@ -92,8 +97,32 @@ class _Decomposer:
                 raise SymcnnError(
                     f"unsupported: a result the model never uses ({step.text or step.kind} at {step.where})"
                 )
-        (end,) = self.steps[output].inputs
-        return self.sequence(0, end)
+        self.main, *sides = self.steps[output].inputs
+        self.side_op = self.steps[output].text
+        for side in sides:
+            if self.reaches(side, self.main) or side == 0:
+                step = self.steps[side]
+                raise SymcnnError(
+                    f"unsupported: an output that the main output is computed from ({step.text or step.kind} "
+                    f"at {step.where or 'the input'})"
+                )
+        self.sides = sorted(sides)
+        items = (*self.side_arms(0), *self.sequence(0, self.main))
+        if self.sides:
+            step = self.steps[self.sides[0]]
+            raise SymcnnError(f"unsupported: an output whose head does not start on the main path ({step.where})")
+        return items
+
+    def side_arms(self, current: int) -> list[Item]:
+        """The heads that start at ``current`` and never rejoin the main path: ``out(…)`` for a second
+        output, ``aux(…)`` for an auxiliary head that only training runs."""
+        starts = [user for user in self.users[current] if not self.reaches(user, self.main)]
+        found: list[Item] = []
+        for side in [side for side in self.sides if any(self.reaches(user, side) for user in starts)]:
+            self.sides.remove(side)  # before its arm is walked: the arm's own steps lead to it
+            arm = self.sequence(current, side)
+            found.append(Branch(self.side_op, (arm,), common([item.scope for item in arm])))
+        return found
 
     def reaches(self, start: int, end: int) -> bool:
         return bool(self.below[start] >> end & 1)
@@ -105,15 +134,31 @@ class _Decomposer:
             if len(following) == 1 and self.steps[following[0]].kind == "layer":
                 current = following[0]
                 self.emit(current)
-                step = self.steps[current]
-                items.append(Layer(step.text, step.scope))
-                continue
-            if len(following) == 1 and self.steps[following[0]].kind == "chunk":
-                branch, current = self.split(following[0], end)
+                items.append(self.layer(current))
             else:
-                branch, current = self.branch(current, end)
-            items.append(branch)
+                if len(following) == 1 and self.steps[following[0]].kind == "chunk":
+                    branch, current = self.split(following[0], end)
+                else:
+                    branch, current = self.branch(current, end)
+                items.append(branch)
+            items.extend(self.side_arms(current))
         return tuple(items)
+
+    def layer(self, index: int) -> Layer:
+        """A step's layer; a resize to a tensor's size says which tensor: the input or its branch's."""
+        step = self.steps[index]
+        if step.reads < 0:
+            return Layer(step.text, step.scope)
+        if step.reads == 0:
+            target = "input"
+        elif self.branch_inputs and self.branch_inputs[-1] == step.reads:
+            target = "branch"
+        else:
+            raise SymcnnError(
+                f"unsupported: a resize at {step.where or 'the top level'} to the size of a tensor that is "
+                "neither the model's input nor the input of the branch around it"
+            )
+        return Layer(step.text.replace(TARGET, target), step.scope)
 
     def emit(self, index: int) -> None:
         if index in self.emitted:
@@ -149,7 +194,9 @@ class _Decomposer:
         self.emit(merge)
         if not all(self.reaches(current, source) for source in step.inputs):
             raise SymcnnError(f"unsupported: a {step.text} at {step.where} of tensors from outside its branch")
+        self.branch_inputs.append(current)
         arms = tuple(() if source == current else self.sequence(current, source) for source in step.inputs)
+        self.branch_inputs.pop()
         return Branch(step.text, arms, self.scope_of(arms, step)), merge
 
     def split(self, chunk: int, end: int) -> tuple[Branch, int]:
@@ -168,10 +215,12 @@ class _Decomposer:
             )
         self.emit(merge)
         arms = []
+        self.branch_inputs.append(self.steps[chunk].inputs[0])
         for (_, part), source in zip(parts, step.inputs):
             if not self.reaches(part, source):
                 raise SymcnnError(f"unsupported: a cat at {step.where} that reorders the parts of a chunk")
             arms.append(() if source == part else self.sequence(part, source))
+        self.branch_inputs.pop()
         return Branch("split", tuple(arms), self.scope_of(tuple(arms), step)), merge
 
     def scope_of(self, arms: tuple[tuple[Item, ...], ...], merge: Step) -> Scope:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 UNSUPPORTED = "\0unsupported"
+TARGET = "\0target"  # in ``resize(to=…)``: input or branch, which only the dataflow graph tells
 ELEMENTWISE = {"relu", "relu6", "silu", "gelu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "dropout", "identity"}
 
 _ACTIVATIONS = {
@@ -224,6 +225,8 @@ def _upsample(scale: Any, size: Any, mode: str, align: Any, via: str) -> str:
             found.append(("align_corners", "true"))
     if via:
         found.append(("via", via))
+    if size is TARGET:
+        return "resize" + options([("to", TARGET), *found])
     if size is not None:
         return "resize" + options([("size", f"({_two(size)[0]}, {_two(size)[1]})"), *found])
     factors = [float(f) for f in (scale if isinstance(scale, (tuple, list)) else (scale, scale))]
@@ -241,13 +244,24 @@ def _bind(args: tuple[Any, ...], kwargs: dict[str, Any], names: list[str], defau
 
 
 def call_text(
-    target: Any, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], before: tuple[int, ...], after: tuple[int, ...]
+    target: Any,
+    op: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    before: tuple[int, ...],
+    after: tuple[int, ...],
+    owner: Any = None,
 ) -> str | None:
-    """The text of a functional call or tensor method on one tensor; ``args`` after the tensor."""
+    """The text of a functional call or tensor method on one tensor; ``args`` after the tensor; ``owner``
+    the module whose forward makes the call."""
     name = target if op == "call_method" else getattr(target, "__name__", "")
     module = "" if op == "call_method" else (getattr(target, "__module__", "") or "")
     if op == "call_function" and not (module.startswith("torch") or module == "" or name == "channel_shuffle"):
         return UNSUPPORTED
+    if name == "batch_norm" and _is_a(owner, "BatchNorm2d"):
+        return _batch_norm(owner)  # a subclass of BatchNorm2d that calls F.batch_norm itself (timm's BatchNormAct2d)
+    if name == "linear" and _is_a(owner, "Linear") and len(before) == 2:
+        return f"fc{owner.out_features}" + options([] if owner.bias is not None else [("bias", "false")])
     if name in _FUNCTIONAL_ACTIVATIONS:
         return f"{_FUNCTIONAL_ACTIVATIONS[name]}(via=functional)"
     if name == "hardtanh":
@@ -283,10 +297,18 @@ def call_text(
         return "shuffle" + options([] if groups == 2 else [("groups", str(groups))])
     if name == "interpolate":
         bound = _bind(args, kwargs, ["size", "scale_factor", "mode", "align_corners"], {"mode": "nearest"})
-        if bound.get("size") is not None:
-            return UNSUPPORTED  # a size read from another tensor: resize(to=…) is not imported yet
-        return _upsample(bound.get("scale_factor"), None, bound["mode"], bound.get("align_corners"), "functional")
+        size = bound.get("size")
+        if size is not None and not isinstance(size, (int, tuple, list)):
+            # A size read from a tensor at run time: the importer says which (resize(to=input) or to=branch).
+            return _upsample(None, TARGET, bound["mode"], bound.get("align_corners"), "")
+        via = "functional" if size is None else ""  # resize is F.interpolate already: it takes no via
+        return _upsample(bound.get("scale_factor"), size, bound["mode"], bound.get("align_corners"), via)
     return UNSUPPORTED
+
+
+def _is_a(module: Any, name: str) -> bool:
+    """Whether ``module`` is of a subclass of torch's module ``name`` (a library's own, run functionally)."""
+    return any(kind.__name__ == name and kind.__module__.startswith("torch.nn") for kind in type(module).__mro__[1:])
 
 
 def block_key(module: Any) -> str:

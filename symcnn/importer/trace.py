@@ -11,19 +11,16 @@ The layers' texts are made by :mod:`symcnn.importer.layers`; the graph goes on t
 
 from __future__ import annotations
 
-import contextlib
-import io
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
 import torch
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
 
 from ..errors import SymcnnError
 from . import layers
+from .tracer import Tracer, first_line, propagate, unused
 
 
 @dataclass(frozen=True)
@@ -35,123 +32,79 @@ class Step:
     inputs: tuple[int, ...]
     where: str  # the module path that ran it ("" at the top)
     scope: tuple[tuple[str, str], ...] = ()  # the module stack: (path, block key) from the outside in
+    reads: int = -1  # a resize's: the step whose height and width it takes (``resize(to=…)``)
 
 
-def _leaf_types() -> tuple[type[nn.Module], ...]:
-    """Module types kept whole although fx would trace into them."""
-    found: list[type[nn.Module]] = []
-    try:
-        from torchvision.ops import StochasticDepth  # type: ignore[import-untyped]
-
-        found.append(StochasticDepth)
-    except ImportError:  # pragma: no cover - torchvision is optional
-        pass
-    return tuple(found)
-
-
-_LEAF_NAMES = {"LayerNorm2d", "ChannelNorm", "LayerScale", "BlockLayerScale"}
-
-
-def _wrapped_functions() -> tuple[Callable[..., Any], ...]:
-    try:
-        from torchvision.models.shufflenetv2 import channel_shuffle  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - torchvision is optional
-        return ()
-    return (channel_shuffle,)
-
-
-class _Tracer(fx.Tracer):
-    """fx's tracer with symcnn's own branch module traced by hand (its forward checks shapes)."""
-
-    def __init__(self) -> None:
-        super().__init__(autowrap_functions=_wrapped_functions())
-        self.leaves = _leaf_types()
-
-    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if isinstance(m, self.leaves) or type(m).__name__ in _LEAF_NAMES:
-            return True
-        return super().is_leaf_module(m, module_qualified_name)
-
-    def call_module(
-        self, m: nn.Module, forward: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if type(m).__name__ == "Branch" and type(m).__module__ == "symcnn.torch_modules" and not m.cropped:
-            return super().call_module(m, lambda x: _branch_forward(m, x), args, kwargs)
-        if type(m).__name__ == "RememberSize":
-            return args[0]
-        return super().call_module(m, forward, args, kwargs)
-
-
-def _branch_forward(branch: Any, x: Any) -> Any:
-    """:class:`symcnn.torch_modules.Branch`'s forward without its run-time shape check."""
-    names = branch.names
-    chunks = x.chunk(len(names), dim=1) if branch.op == "split" else (x,) * len(names)
-    outputs = [branch.get_submodule(name)(chunks[number]) for number, name in enumerate(names)]
-    if branch.op in ("cat", "split"):
-        return torch.cat(outputs, dim=1)
-    merged = outputs[0]
-    for output in outputs[1:]:
-        merged = merged + output if branch.op == "res" else merged * output
-    return merged
-
-
-def trace(module: nn.Module, shape: tuple[int, ...]) -> tuple[list[Step], tuple[int, ...]]:
+def trace(module: nn.Module, shape: tuple[int, ...]) -> tuple[list[Step], tuple[tuple[int, ...], ...]]:
     """The dataflow graph of ``module`` on an input of ``shape`` (C, H, W), in the order fx ran it,
-    and the output's shape at that size (without the batch)."""
-    tracer = _Tracer()
+    and the shapes of its outputs (without the batch): the main one, then the others.
+
+    The forward is traced in eval mode. When that leaves parameters unused (GoogLeNet's and
+    Inception-v3's auxiliary heads run only in training), it is traced again in training mode,
+    where the heads run and their results are returned beside the main one: the heads come from
+    that trace, exactly as torch runs them. The training trace must reach every parameter, and
+    its main path (the steps the main output depends on) must be step for step the eval trace.
+    """
+    steps, shapes, left = _trace_in(module, shape, training=False)
+    if not left:
+        return steps, shapes
     try:
-        graph = tracer.trace(module)
-    except Exception as error:  # fx's reasons come as many exception types
-        raise SymcnnError(f"torch.fx cannot trace {type(module).__name__}: {_first_line(error)}") from None
-    gm = fx.GraphModule(tracer.root, graph)
-    _unused(module, graph)
-    _propagate(gm, shape)
-    steps = _Converter(gm, dict(module.named_modules())).steps()
-    output = next(node for node in gm.graph.nodes if node.op == "output").args[0]
-    return steps, _shape(output)[1:] if _tensor(output) else ()
-
-
-def _unused(module: nn.Module, graph: fx.Graph) -> None:
-    """Refuse parameters that the traced forward never reaches (an auxiliary head run only in training)."""
-    used = [str(node.target) for node in graph.nodes if node.op in ("call_module", "get_attr")]
-    left: list[str] = []
-    for name, _ in [*module.named_parameters(), *module.named_buffers()]:
-        if not any(name == path or name.startswith(f"{path}.") for path in used):
-            owner = name.rsplit(".", 1)[0] if "." in name else name
-            top = owner.split(".")[0]
-            if top not in left:
-                left.append(top)
-    if left:
+        heads, head_shapes, still = _trace_in(module, shape, training=True)
+    except SymcnnError:
+        # A head may need a larger input than the main path (Inception-v3's needs about 299 where the
+        # main path runs from 75): its layers' texts do not depend on the size, so trace it at twice.
+        larger = (shape[0], *(2 * size for size in shape[1:]))
+        heads, head_shapes, still = _trace_in(module, larger, training=True)
+        head_shapes = (shapes[0], *head_shapes[1:])  # the main output's shape at the probe, as the eval trace found
+    if still or len(head_shapes) == 1:
         raise SymcnnError(
-            f"unsupported: parameters the forward never uses in eval mode ({', '.join(left)}): "
-            "an auxiliary head or an unused module"
+            f"unsupported: parameters the forward never uses ({', '.join(left)}): "
+            "not an auxiliary head that training runs, but an unused module"
         )
+    if _main_path(heads) != _main_path(steps) or head_shapes[0] != shapes[0]:
+        raise SymcnnError(
+            f"unsupported: the training forward of {type(module).__name__} takes another main path than "
+            f"the eval one (its auxiliary heads {', '.join(left)} cannot be told apart)"
+        )
+    return [*heads[:-1], replace(heads[-1], text="aux")], head_shapes
 
 
-def _propagate(gm: fx.GraphModule, shape: tuple[int, ...]) -> None:
-    """Shapes on every node: on meta tensors for a model on meta, else on fake tensors (no compute)."""
-    from torch._subclasses.fake_tensor import FakeTensorMode
-
-    device = next((p.device for p in [*gm.parameters(), *gm.buffers()]), torch.device("cpu"))
+def _trace_in(
+    module: nn.Module, shape: tuple[int, ...], training: bool
+) -> tuple[list[Step], tuple[tuple[int, ...], ...], list[str]]:
+    tracer = Tracer()
+    was = module.training
+    module.train(training)
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it then raises
-            if device.type == "meta":
-                ShapeProp(gm).propagate(torch.empty((2, *shape), device="meta"))
-            else:
-                mode = FakeTensorMode(allow_non_fake_inputs=True)
-                with mode:
-                    x = torch.empty((2, *shape), device=device)  # two: a batch norm without running stats
-                ShapeProp(gm, fake_mode=mode).propagate(x)
-    except Exception as error:
-        while error.__cause__ is not None and isinstance(error.__cause__, Exception):
-            error = error.__cause__
-        size = "×".join(str(s) for s in shape)
-        raise SymcnnError(f"the model does not run on a {size} input: {_first_line(error)}") from None
+        try:
+            graph = tracer.trace(module)
+        except Exception as error:  # fx's reasons come as many exception types
+            raise SymcnnError(f"torch.fx cannot trace {type(module).__name__}: {first_line(error)}") from None
+        left = unused(module, graph)
+        gm = fx.GraphModule(tracer.root, graph)
+        gm.graph.eliminate_dead_code()  # results computed and never used (timm's DLA projects a shortcut it drops)
+        propagate(gm, shape)
+        converter = _Converter(gm, dict(module.named_modules()))
+        steps = converter.steps()
+    finally:
+        module.train(was)
+    return steps, tuple(_shape(node)[1:] for node in converter.outputs), left
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _main_path(steps: list[Step]) -> list[tuple[str, str, tuple[int, ...], str]]:
+    """The steps the main output depends on, renumbered in order (without the output step)."""
+    if not steps:
+        return []
+    needed = {steps[-1].inputs[0]}
+    for index in range(len(steps) - 2, -1, -1):
+        if index in needed:
+            needed.update(steps[index].inputs)
+    number = {old: new for new, old in enumerate(sorted(needed))}
+    return [
+        (step.kind, step.text, tuple(number[i] for i in step.inputs), step.where)
+        for index, step in enumerate(steps)
+        if index in needed
+    ]
 
 
 def _tensor(node: Any) -> TypeGuard[fx.Node]:
@@ -197,23 +150,33 @@ class _Converter:
         self.cats: dict[tuple[int, ...], int] = {}
         self.last: set[fx.Node] = set()  # tensors in channels-last order (after a permute)
         self.keys: dict[str, str] = {}
+        self.outputs: list[fx.Node] = []  # the tensors returned: the main one first
+        self.constants: set[fx.Node] = set()  # tensors computed from parameters alone
+
+    def constant(self, node: fx.Node) -> bool:
+        return node.op == "get_attr" or node in self.constants
 
     def steps(self) -> list[Step]:
         for node in self.gm.graph.nodes:
             self.node(node)
         return self.found
 
-    def add(self, node: fx.Node, kind: str, text: str, inputs: tuple[int, ...]) -> None:
+    def add(self, node: fx.Node, kind: str, text: str, inputs: tuple[int, ...], reads: int = -1) -> None:
         self.index[node] = len(self.found)
-        self.found.append(Step(kind, text, inputs, _where(node), _scope(node, self.originals, self.keys)))
+        self.found.append(Step(kind, text, inputs, _where(node), _scope(node, self.originals, self.keys), reads))
 
     def input_of(self, value: Any, node: fx.Node) -> int:
-        if not isinstance(value, fx.Node) or value not in self.index:
-            raise SymcnnError(
-                f"unsupported: {_describe(node)} at {_where(node) or 'the top level'} "
-                "(an input that is not a traced tensor)"
-            )
-        return self.index[value]
+        if isinstance(value, fx.Node) and value in self.index:
+            return self.index[value]
+        source = value
+        while isinstance(source, fx.Node) and source.target is operator.getitem and isinstance(source.args[0], fx.Node):
+            source = source.args[0]  # an item of what gave several tensors (torch.split): name that
+        if isinstance(source, fx.Node) and source.op != "placeholder" and not self.constant(source):
+            raise self.refuse(source)
+        raise SymcnnError(
+            f"unsupported: {_describe(node, self.modules)} at {_where(node) or 'the top level'} "
+            "(an input that is not a traced tensor)"
+        )
 
     def node(self, node: fx.Node) -> None:
         if node.op == "placeholder":
@@ -222,12 +185,10 @@ class _Converter:
             self.add(node, "input", "", ())
             return
         if node.op == "output":
-            result = node.args[0]
-            if not isinstance(result, fx.Node):
-                raise SymcnnError(
-                    "unsupported: the model returns several outputs (a tuple or a dict); symcnn follows one"
-                )
-            self.add(node, "output", "", (self.input_of(result, node),))
+            self.outputs = _results(node.args[0])
+            if not self.outputs:
+                raise SymcnnError("unsupported: the model returns no tensor")
+            self.add(node, "output", "out", tuple(self.input_of(result, node) for result in self.outputs))
             return
         key = node.target if node.op != "call_module" else None
         if key in _CHUNK and _tensor(node.args[0]):
@@ -246,9 +207,12 @@ class _Converter:
             raise self.refuse(node)
         if node.op == "get_attr" or not _tensor(node):
             return  # a parameter read by a later node, or a size computed from a shape
+        if all(arg.op == "get_attr" or arg in self.constants for arg in _node_args(node)):
+            self.constants.add(node)  # computed from parameters only (γ.reshape(1, -1, 1, 1)): a layer's weight
+            return
         if key in _PERMUTE and self.permute(node):
             return
-        tensors: list[fx.Node] = [arg for arg in node.args if _tensor(arg) and arg.op != "get_attr"]
+        tensors: list[fx.Node] = [arg for arg in node.args if _tensor(arg) and not self.constant(arg)]
         if node.op == "call_function" and node.target in _CAT:
             arms = node.args[0] if node.args else node.kwargs.get("tensors")
             dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
@@ -257,11 +221,14 @@ class _Converter:
             self.cat(node, tuple(self.input_of(arm, node) for arm in arms))
             return
         if key in _ADD or key in _MUL:
-            others = [arg for arg in node.args[1:] if not isinstance(arg, fx.Node) and arg != 1]
+            others = [arg for arg in node.args if not isinstance(arg, fx.Node) and arg != 1]
+            if key in _ADD and len(tensors) == 1 and others and all(arg == 0 for arg in others) and not node.kwargs:
+                self.index[node] = self.input_of(tensors[0], node)  # x + 0: a branch that is off (MobileOne's)
+                return
             if len(tensors) == 2 and not others and not node.kwargs:
                 self.add(node, "merge", "res" if key in _ADD else "mul", tuple(self.input_of(t, node) for t in tensors))
                 return
-            gamma = [arg for arg in node.args if isinstance(arg, fx.Node) and arg.op == "get_attr"]
+            gamma = [arg for arg in node.args if isinstance(arg, fx.Node) and self.constant(arg)]
             if key in _MUL and len(tensors) == 1 and len(gamma) == 1:
                 self.add(node, "layer", "layerscale(via=functional)", (self.input_of(tensors[0], node),))
                 return
@@ -276,6 +243,7 @@ class _Converter:
         if len(tensors) != 1:
             raise self.refuse(node)
         (source,) = tensors
+        reads = self.size_source(node)
         text: str | None
         if source in self.last:
             text = self.channels_last(node, _shape(source), _shape(node))
@@ -284,7 +252,22 @@ class _Converter:
         if text is None:
             self.index[node] = self.input_of(source, node)  # passes its input on
             return
-        self.add(node, "layer", text, (self.input_of(source, node),))
+        self.add(node, "layer", text, (self.input_of(source, node),), reads)
+
+    def size_source(self, node: fx.Node) -> int:
+        """For ``F.interpolate(x, size=t.shape[-2:])``: the step of ``t``; -1 for any other node."""
+        if node.op != "call_function" or getattr(node.target, "__name__", "") != "interpolate":
+            return -1
+        size = node.args[1] if len(node.args) > 1 else node.kwargs.get("size")
+        if not isinstance(size, fx.Node):
+            return -1
+        tensor = _size_of(size)
+        if tensor is None or tensor not in self.index:
+            raise SymcnnError(
+                f"unsupported: torch.nn.functional.interpolate at {_where(node) or 'the top level'} "
+                "to a size that is not a tensor's height and width (t.shape[-2:])"
+            )
+        return self.index[tensor]
 
     def permute(self, node: fx.Node) -> bool:
         """``x.permute(0, 2, 3, 1)`` into a channels-last view and back (ConvNeXt's blocks): no layer."""
@@ -312,6 +295,10 @@ class _Converter:
                 )
             if name == "LayerNorm" and tuple(module.normalized_shape) == before[-1:]:
                 return "ln"
+        owner = self.originals.get(_where(node))
+        normalised = isinstance(owner, nn.LayerNorm) and tuple(owner.normalized_shape) == before[-1:]
+        if getattr(node.target, "__name__", "") == "layer_norm" and normalised:
+            return "ln(via=functional)"  # a subclass of nn.LayerNorm whose forward calls F.layer_norm (timm's)
         text = self.layer(node, before, after)
         if text is None or text.split("(")[0] not in layers.ELEMENTWISE:
             raise self.refuse(node)
@@ -336,13 +323,57 @@ class _Converter:
             module = self.modules[str(node.target)]
             text = layers.module_text(module, before, after)
         else:
-            text = layers.call_text(node.target, node.op, node.args[1:], node.kwargs, before, after)
+            owner = self.originals.get(_where(node))
+            text = layers.call_text(node.target, node.op, node.args[1:], node.kwargs, before, after, owner)
         if text is layers.UNSUPPORTED:
             raise self.refuse(node)
         return text
 
     def refuse(self, node: fx.Node) -> SymcnnError:
         return SymcnnError(f"unsupported: {_describe(node, self.modules)} at {_where(node) or 'the top level'}")
+
+
+def _node_args(node: fx.Node) -> list[fx.Node]:
+    return [arg for arg in [*node.args, *node.kwargs.values()] if isinstance(arg, fx.Node)] or [node]
+
+
+def _results(value: Any) -> list[fx.Node]:
+    """The tensors a forward returns, the main one first: a tensor, a tuple or named tuple (the main
+    one first, as torchvision's ``GoogLeNetOutputs``), a dict (``"out"`` first, as torchvision's
+    segmentation models); ``None`` entries (a head that is off) left out."""
+    built = value.target if isinstance(value, fx.Node) and value.op == "call_function" else None
+    if isinstance(built, type) and issubclass(built, tuple):  # a named tuple built in the forward
+        return _results([*value.args, *value.kwargs.values()])
+    if isinstance(value, dict):
+        main = value.get("out")
+        return _results(
+            [main, *(v for k, v in value.items() if k != "out")] if main is not None else list(value.values())
+        )
+    if isinstance(value, (list, tuple)):
+        found = [item for item in value if item is not None]
+        if not all(_tensor(item) for item in found):
+            raise SymcnnError("unsupported: the model returns something other than tensors")
+        return found
+    if not _tensor(value):
+        raise SymcnnError("unsupported: the model returns something other than a tensor")
+    return [value]
+
+
+def _size_of(size: fx.Node) -> fx.Node | None:
+    """The tensor whose height and width ``size`` is: ``t.shape[-2:]``, ``t.size()[2:]``, ``t.shape[2:4]``."""
+    if size.op != "call_function" or size.target is not operator.getitem or len(size.args) != 2:
+        return None
+    shape, cut = size.args
+    if not isinstance(shape, fx.Node) or not isinstance(cut, slice) or cut.step not in (None, 1):
+        return None
+    attribute = shape.op == "call_function" and shape.target is getattr and shape.args[1:] == ("shape",)
+    method = shape.op == "call_method" and shape.target == "size" and len(shape.args) == 1
+    if not (attribute or method):
+        return None
+    tensor = shape.args[0]
+    if not _tensor(tensor) or len(_shape(tensor)) != 4 or (cut.start, cut.stop) not in ((-2, None), (2, None), (2, 4)):
+        return None
+    return tensor
 
 
 def _chunk_args(node: fx.Node) -> tuple[int, Any]:
