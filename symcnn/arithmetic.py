@@ -107,12 +107,16 @@ class Claim:
 def _tolerance(left: Amount, right: Amount, approximate: bool) -> Fraction:
     steps = [amount.step for amount in (left, right) if amount.step is not None]
     if approximate:
-        steps.append(_significant_step(right.value))
+        steps.append(significant_step(right.value))
     return max(steps, default=Fraction(0))
 
 
-def _significant_step(value: Fraction) -> Fraction:
-    """The unit of the last non-zero digit of a whole number (295,000 → 1,000)."""
+def significant_step(value: Fraction) -> Fraction:
+    """The unit of the last non-zero digit of a whole number: 800,000 → 100,000 (what a rounded figure is rounded to).
+
+    >>> significant_step(Fraction(800_000)), significant_step(Fraction(3_211_264))
+    (Fraction(100000, 1), Fraction(1, 1))
+    """
     if value.denominator != 1 or value == 0:
         return Fraction(0)
     number, step = abs(value.numerator), 1
@@ -212,6 +216,15 @@ def _amount(node: Tree[Token] | Token, source: _Source) -> Amount:
     numbers = node.scan_values(lambda token: isinstance(token, Token) and token.type == "NUMBER")
     in_bytes = any(_SUFFIXES.get(_suffix(str(token)), (1, False))[1] for token in numbers)
     return Amount(value, None, in_bytes)
+
+
+def read_number(text: str) -> Amount:
+    """One number as the grammar's NUMBER reads it, without the parser (a page's commonest side).
+
+    >>> read_number("0.59M") == parse_claim("0.59M").left, read_number("12.25MiB").in_bytes
+    (True, True)
+    """
+    return _number(Token("NUMBER", text, 0), _Source(text))
 
 
 def _token(node: Tree[Token]) -> Token:
