@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .analysis import LayerResult, analyze
+from .arithmetic import Claim, parse_claim
 from .network import Network
 from .values import as_int
 
@@ -60,6 +61,46 @@ class Slip:
     kind: str
     quantity: Quantity
     detail: int
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A hand calculation checked, alone or against a network at its values: what ``symcnn check``
+    says, as an object (``holds``; printed as the command prints it; a report in Jupyter)."""
+
+    claim: Claim
+    network: Network | None = None
+    name: str = ""  # the network's name in the report
+
+    @property
+    def holds(self) -> bool | None:
+        return self.claim.holds
+
+    def __str__(self) -> str:
+        from .render.notebook import check_text
+
+        return check_text(self)
+
+    def _repr_html_(self) -> str:
+        from .render.notebook import check_html
+
+        return check_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.notebook import check_markdown
+
+        return check_markdown(self)
+
+
+def check(expression: str, network: Network | None = None, name: str = "") -> Checked:
+    """Check arithmetic as people write it (``128x3x3x256 + 256 = 295,168``), and with a network
+    (every symbol given a value), which of its numbers the values are.
+
+    >>> import symcnn
+    >>> check("128x3x3x256 = 295,168", symcnn.parse("vgg16", n=224)).holds
+    False
+    """
+    return Checked(parse_claim(expression), network, name)
 
 
 def quantities(net: Network) -> Iterator[Quantity]:
