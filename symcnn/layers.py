@@ -16,7 +16,7 @@ from .dims import FloorSize, LinearSize, Size, smallest_positive, step
 from .domain import Validity
 from .errors import LayerError, SizeError, SymcnnError, shorten_literal
 from .layers_dense import apply_dense
-from .limits import MAX_DIVISOR, MAX_SIZE, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
+from .limits import MAX_DIVISOR, MAX_SIZE, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS, MAX_SYMBOLIC_SIZES
 from .rules import Geometry
 from .state import Flat, Spatial, State, shape_of
 from .values import Shown, Value, as_expr, as_int, product
@@ -40,6 +40,7 @@ class LayerRules:
         self.network_input: Spatial | None = None  # what resize(to=input) resizes to
         self.branch_inputs: list[State] = []  # the inputs of the branches around a layer: resize(to=branch)
         self.lenient = False  # inside a head that is never run: a size below 1 is no error
+        self.symbolic_sizes = 0  # sizes that are sympy expressions so far (MAX_SYMBOLIC_SIZES)
         self.cin: Shown | None = None  # {cin}: the channels entering the innermost block around the layer
         # A repeated layer's {…} is worked out once (sympy is slow); one mentioning {cin}, once per binding.
         self._evaluated: dict[ir.Expr, Shown | dict[Shown | None, Shown]] = {}
@@ -117,6 +118,13 @@ class LayerRules:
         else:
             import sympy
 
+            self.symbolic_sizes += 1
+            if self.symbolic_sizes > MAX_SYMBOLIC_SIZES:
+                raise LayerError(
+                    where,
+                    f"more than {MAX_SYMBOLIC_SIZES:,} output sizes depend on symbolic kernels, strides or paddings; "
+                    "give their symbols a value (--set NAME=VALUE)",
+                )
             if len(size.atoms(sympy.floor)) > MAX_SYMBOLIC_FLOORS:  # each step nests one more: sympy slows down
                 raise LayerError(
                     where,

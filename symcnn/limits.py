@@ -38,9 +38,16 @@ MAX_DIVISOR = 10**15
 """The product of the strides on the way to one size: beyond it no input size up to
 :data:`MAX_SYMBOL_VALUE` gives more than a single pixel that depends on it."""
 
-MAX_SYMBOLIC_FLOORS = 12
-"""Floors nested in one size by symbolic strides or kernels (``maxpool(stride={k})x12``): sympy
-cannot merge them, and each one more doubles its work."""
+MAX_SYMBOLIC_FLOORS = 8
+"""Floors nested in one size by symbolic strides or kernels (``maxpool(stride={k})x8``): sympy
+cannot merge them, and each one more costs more than the last (a kernel of three symbols: 0.27 s
+to reach 6, 0.5 s for 8, 1.4 s for 12). Real networks stride five or six times."""
+
+MAX_SYMBOLIC_SIZES = 600
+"""Output sizes in one network that are sympy expressions: sizes shifted or divided by a symbolic
+kernel, stride or padding (``conv{k}-8x600``), a height and a width counting once each where
+they differ. Each costs sympy arithmetic (about 0.3 ms, and as much again to count the layer):
+4,900 such layers took 1.3 s."""
 
 MAX_EXPANDED_TERMS = 2_000
 """Terms a closed form may have once its products are multiplied out (sympy expands 2,000 in about

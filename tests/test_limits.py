@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from symcnn.cli import main
-from symcnn.limits import MAX_LAYERS
+from symcnn.limits import MAX_LAYERS, MAX_SYMBOLIC_FLOORS, MAX_SYMBOLIC_SIZES
 
 BIG_LITERAL = "1" * 4301
 NESTED_FLOORS = "conv16-{" + "n//" * 90 + "n}(padding={0})"
@@ -49,6 +49,11 @@ BOMBS = [
     (["sweep", "vgg-a", "--plot", "/nonexistent/dir/p.png"], "cannot write the file", "'/nonexistent/dir/p.png'"),
     (["sweep", "vgg-a", "--plot", "p.xyz"], "cannot draw a '.xyz' file", "--plot 'p.xyz'"),
     (["sweep", "vgg-a", "--plot", "/"], "cannot write the file", "--plot '/'"),
+    # the two fuzz findings of 200,000 cases timed in CPU seconds (1.18 s and 1.75 s before these limits)
+    (["report", f"conv{{k}}-8x{MAX_SYMBOLIC_SIZES + 1}"],
+     f"more than {MAX_SYMBOLIC_SIZES:,} output sizes", f"layer {MAX_SYMBOLIC_SIZES + 1}"),
+    (["report", f"input 3xwx16 pool{{k*2+w*h}}x{MAX_SYMBOLIC_FLOORS + 1}"],
+     f"nests more than {MAX_SYMBOLIC_FLOORS} floors", f"layer {MAX_SYMBOLIC_FLOORS + 1}"),
     # the condition is read before the network: a bad one costs nothing however big the network
     (["solve", "input 3xnxn conv{k}-2x800", "749,086,759,161"], "a condition is QUANTITY OP VALUE", ""),
 ]  # fmt: skip
@@ -127,5 +132,8 @@ def test_symbolic_kernels_and_paddings_cost_no_floor_per_layer() -> None:
     size = step(n - 2 * k, 3 - k, 1)
     assert isinstance(size, sympy.Expr) and not size.atoms(sympy.floor)
     assert size == n - 3 * k + 3
-    code, _, err, _ = _run(["report", "input 3xnxn conv{k}-8x1000 conv3-8(padding={p})x1000", "--format", "csv"])
+    half = MAX_SYMBOLIC_SIZES // 2  # as many as may be
+    code, _, err, _ = _run(
+        ["report", f"input 3xnxn conv{{k}}-8x{half} conv3-8(padding={{p}})x{half}", "--format", "csv"]
+    )
     assert code == 0, err  # the time it takes is benchmarks/speed.py's business, not a test's
