@@ -17,6 +17,10 @@ target with "met" or "MISSED"; the README quotes these lines.
    out), against torchinfo, ptflops and FlopCounterMode on torch's meta device at
    the same sizes, their models built beforehand (--skip-tools leaves them out).
 
+7. Import of torchvision's resnet152 (`symcnn.from_torch`), its construction included,
+   in fresh interpreters that have imported torch, torchvision and symcnn (median of 5).
+8. `symcnn check --arch vgg-d FILE` on a page of 10,000 table rows, whole process (median of 3).
+
 ``--sections 6`` (or ``1,5``…) runs only those sections.
 """
 
@@ -49,6 +53,7 @@ BOMB_TARGET_S = 0.2
 EVALUATION_TARGET_MS = 10.0
 SWEEP_RATIO_TARGET = 1000.0
 SWEEP_SIZES = list(range(32, 3201, 32))  # 100 sizes
+IMPORT_TARGET_S = 3.0
 
 
 def verdict(value: float, target: float) -> str:
@@ -244,17 +249,63 @@ def sweeps(skip_tools: bool) -> None:
         print(f"   target: symcnn ≥ {SWEEP_RATIO_TARGET:,.0f}× faster than each tool")
 
 
+_IMPORT = """
+import time, torch, torchvision, symcnn, symcnn.network, symcnn.importer.trace
+start = time.perf_counter()
+symcnn.from_torch(torchvision.models.resnet152())
+print(time.perf_counter() - start)
+"""
+
+
+def importing() -> None:
+    print("\n7. Import of a PyTorch model, its construction included (fresh interpreters, median of 5)")
+    times = []
+    for _ in range(5):
+        result = subprocess.run([sys.executable, "-c", _IMPORT], capture_output=True, text=True, check=True)
+        times.append(float(result.stdout))
+    elapsed = statistics.median(times)
+    print(f"   torchvision resnet152  {elapsed:6.2f} s   target ≤ {IMPORT_TARGET_S:.0f} s: "
+          f"{verdict(elapsed, IMPORT_TARGET_S)}")  # fmt: skip
+
+
+PAGE_TARGET_S = 2.0
+
+
+def page() -> None:
+    """`symcnn check --arch vgg-d PAGE` on 10,000 table rows, every number different (no cache helps)."""
+    print("\n8. A page of 10,000 lines checked, whole process (symcnn check --arch vgg-d FILE, median of 3)")
+    import tempfile
+
+    rows = [
+        f"CONV{i}: [{i % 200 + 1}x7x512] memory: {i}*7*512 = {i * 3584:,}  weights: 3*3*{i}*512 = {i * 4608:,}"
+        for i in range(10_000)
+    ]
+    import resource
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "page.txt"
+        path.write_text("\n".join(rows), encoding="utf-8")
+        command = [sys.executable, "-m", "symcnn", "check", "--arch", "vgg-d", str(path)]
+        seconds = process_seconds(command, repeats=3)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, capture_output=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime  # the machine's load left out
+    shown = f"target ≤ {PAGE_TARGET_S} s: {verdict(seconds, PAGE_TARGET_S)}"
+    print(f"   10,000 lines, 20,000 claims  {seconds:6.2f} s   {shown} (CPU time of one run: {cpu:.2f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tools", action="store_true", help="leave out torchinfo, ptflops and FlopCounterMode")
     parser.add_argument(
-        "--sections", default="1,2,3,4,5,6", help="which sections to run, by number, e.g. 6 or 1,5 (default: all)"
+        "--sections", default="1,2,3,4,5,6,7,8", help="which sections to run, by number, e.g. 6 or 1,5 (default: all)"
     )
     args = parser.parse_args()
     chosen = {part.strip() for part in args.sections.split(",")}
-    unknown = chosen - set("123456")
+    unknown = chosen - set("12345678")
     if unknown:
-        parser.error(f"no section {', '.join(sorted(unknown))}: the sections are 1 to 6")
+        parser.error(f"no section {', '.join(sorted(unknown))}: the sections are 1 to 8")
     # In the order they have always run: the scale runs (3) after 4 and 5.
     sections: list[tuple[str, Callable[[], None]]] = [
         ("1", startup),
@@ -263,6 +314,8 @@ def main() -> None:
         ("5", evaluation),
         ("3", scale),
         ("6", lambda: sweeps(args.skip_tools)),
+        ("7", importing),
+        ("8", page),
     ]
     for number, run in sections:
         if number in chosen:

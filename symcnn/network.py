@@ -20,6 +20,8 @@ from .poly import Poly, compile_counts
 from .rules import CONVENTIONS, Convention
 
 if TYPE_CHECKING:
+    from .receptive import RowField
+    from .training import TrainMemory
     from .values import Value
 
 
@@ -141,6 +143,29 @@ class Network:
             raise SymcnnError(f"depth must be at least 1, not {depth}")
         return self.analysis.rows(depth)
 
+    @property
+    def receptive_fields(self) -> tuple[RowField, ...]:
+        """Each row's receptive field per axis: size, jump and start (see :mod:`symcnn.receptive`).
+
+        >>> field = parse("conv3-8 maxpool conv3-8").receptive_fields[-1].height
+        >>> field.size, field.jump, field.start
+        (8, 2, -3)
+        """
+        from .receptive import receptive_fields
+
+        return receptive_fields(self.analysis)
+
+    def train_memory(self, batch: int = 1, optimizer: str = "sgd", precision: str = "float32") -> TrainMemory:
+        """The bytes of one training step: saved for backward, parameters, gradients, buffers, optimizer
+        state (see :mod:`symcnn.training`).
+
+        >>> parse("conv3-8 relu").train_memory(batch=4, optimizer="adam").total
+        176*n**2 + 3592
+        """
+        from .training import train_memory
+
+        return train_memory(self, batch, optimizer, precision)
+
     def sweep(self, quantity: str, sizes: Sequence[int], symbol: str = "n") -> list[int]:
         """A total at many values of one symbol, exactly, from its closed form.
 
@@ -221,6 +246,22 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<Network: {len(self.layers)} layers, params={self.params}>"
+
+    # Jupyter's displays (symcnn.render.notebook): the table, and the closed forms as maths.
+    def _repr_html_(self) -> str:
+        from .render.notebook import network_html
+
+        return network_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.notebook import network_markdown
+
+        return network_markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from .render.notebook import network_latex
+
+        return network_latex(self)
 
 
 def parse(

@@ -7,8 +7,8 @@ Memory is activations × batch × bytes per value plus the parameters' bytes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import gcd
 
@@ -16,6 +16,7 @@ from .arithmetic import check_ascii_digits, error_at, parse_claim
 from .errors import SymcnnError, shorten_literal
 from .evaluate import compile_form
 from .network import Network
+from .training import TrainingSetup, training_setup
 
 MAX_SIZES = 10_000  # a table of more rows is read by no one; 10,000 sizes print in well under 1 s
 MAX_SIZE = 10**9
@@ -92,7 +93,26 @@ def valid_sizes(net: Network, sizes: list[int], symbol: str = "n") -> tuple[list
     return kept, [size for size in sizes if not domain.contains(size)]
 
 
-def sweep(net: Network, sizes: list[int], symbol: str = "n", memory: Memory | None = None) -> list[SweepRow]:
+class SweepTable(list[SweepRow]):
+    """A sweep's rows (a list), with the symbol swept and how memory was counted; a table in Jupyter."""
+
+    def __init__(self, rows: Iterable[SweepRow], memory: Memory, symbol: str = "n") -> None:
+        super().__init__(rows)
+        self.memory = memory
+        self.symbol = symbol
+
+    def _repr_html_(self) -> str:
+        from .render.notebook import sweep_html
+
+        return sweep_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.sweep import markdown
+
+        return markdown(self, self.memory, self.symbol)
+
+
+def sweep(net: Network, sizes: list[int], symbol: str = "n", memory: Memory | None = None) -> SweepTable:
     """Params, activations, MACs and memory at every size, exactly.
 
     >>> import symcnn
@@ -101,7 +121,8 @@ def sweep(net: Network, sizes: list[int], symbol: str = "n", memory: Memory | No
     """
     memory = memory or Memory()
     params, activations, macs = (net.sweep(quantity, sizes, symbol) for quantity in ("params", "activations", "macs"))
-    return [SweepRow(n, p, a, m, memory.of(p, a)) for n, p, a, m in zip(sizes, params, activations, macs, strict=True)]
+    rows = (SweepRow(n, p, a, m, memory.of(p, a)) for n, p, a, m in zip(sizes, params, activations, macs, strict=True))
+    return SweepTable(rows, memory, symbol)
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,7 @@ class Condition:
     op: str
     bound: Fraction
     memory: Memory
+    training: TrainingSetup | None = field(default=None, repr=False)  # train_memory(…)'s options
 
     def holds(self, value: int) -> bool:
         return {"<=": value <= self.bound, "<": value < self.bound, ">=": value >= self.bound, ">": value > self.bound}[
@@ -120,7 +142,7 @@ class Condition:
 
 
 _CONDITION = re.compile(
-    r"^\s*(?P<quantity>params|activations|macs|flops|memory)\s*(?:\((?P<options>[^)]*)\))?\s*"
+    r"^\s*(?P<quantity>params|activations|macs|flops|memory|train_memory)\s*(?:\((?P<options>[^)]*)\))?\s*"
     r"(?P<op><=|>=|<|>|≤|≥)\s*(?P<bound>.+)$"
 )
 
@@ -142,14 +164,19 @@ def parse_condition(text: str) -> Condition:
     if match is None:
         raise SymcnnError(
             f"a condition is QUANTITY OP VALUE with QUANTITY params, activations, macs, flops or "
-            f"memory(batch=…, dtype=…) and OP <=, <, >=, >; e.g. 'macs <= 20e9', not {text!r}"
+            f"memory(batch=…, dtype=…), train_memory(batch=…, optimizer=…, precision=…) "
+            f"and OP <=, <, >=, >; e.g. 'macs <= 20e9', not {text!r}"
         )
-    options = _options(text, match)
+    training = None
+    if match.group("quantity") == "train_memory":
+        at = match.start("options") if match.group("options") is not None else match.end("quantity")
+        training = training_setup(text, match.group("options") or "", at)
+    options = Memory() if training else _options(text, match)
     claim = parse_claim(match.group("bound"), within=text, at=match.start("bound"))
     if claim.right is not None:
         raise error_at(text, match.start("bound"), "the value of a condition is one amount, without = or ~=")
     op = {"≤": "<=", "≥": ">="}.get(match.group("op"), match.group("op"))
-    return Condition(match.group("quantity"), op, claim.left.value, options)
+    return Condition(match.group("quantity"), op, claim.left.value, options, training)
 
 
 def _options(condition: str, match: re.Match[str]) -> Memory:
@@ -286,6 +313,16 @@ def _search(
 
 
 def _evaluator(net: Network, condition: Condition, symbol: str) -> Callable[[int], int]:
+    if condition.training is not None:
+        memory = condition.training.of(net)
+        train_memory, domain = compile_form(memory.closed_form().general, symbol), memory.domains.get(symbol)
+
+        def in_training(size: int) -> int:
+            if domain is not None and not domain.contains(size):  # an auxiliary head runs in training
+                raise SymcnnError(f"training needs {domain.describe(symbol)}, not {symbol} = {size}: use --mode train")
+            return int(train_memory(size))
+
+        return in_training
     forms = {q: compile_form(net.closed_form(q).general, symbol) for q in ("params", "activations", "macs")}
 
     def value(size: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from collections.abc import Iterable
 
@@ -353,6 +354,24 @@ def test_memory_sweep_gives_torchs_totals() -> None:
         assert re.search(rf"^ +{n} +{saved_by_autograd(net) + fixed:,} ", output, re.M), (n, output)
     code, output = _run("memory", "inception_v3", "--sweep", "100:300:100")
     assert code == 2 and "n = 100 is outside the domain: training needs n ≥ 299" in output
+
+
+def test_sweep_train_gives_torchs_totals() -> None:
+    """``symcnn sweep resnet18 --train``: the memory column is a training step's, torch's bytes at each size."""
+    code, output = _run("sweep", "resnet18", "--train", "--n", "33:97:32", "--batch", "2", "--format", "json")
+    assert code == 0, output
+    for row in json.loads(output):
+        net = symcnn.parse("resnet18", n=row["n"])
+        with torch.device("meta"):
+            model = symcnn.to_torch(net)
+        fixed = 2 * sum(p.nbytes for p in model.parameters()) + sum(b.nbytes for b in model.buffers())
+        assert row["memory"] == saved_by_autograd(net) + fixed  # SGD keeps no state
+    for argv, message in (
+        (["--optimizer", "adam"], "--optimizer and --precision go with --train"),
+        (["--train", "--dtype", "float16"], "with --train, give --precision"),
+    ):
+        code, output = _run("sweep", "resnet18", *argv)
+        assert code == 2 and message in output, output
 
 
 def _totals(memory: symcnn.training.TrainMemory) -> Iterable[tuple[str, int]]:

@@ -10,7 +10,9 @@ for the free symbols; ``values`` {name: int} for the given ones; ``convention``
 (its name); ``layers``, one object per layer (the input is not one) with
 ``index``, ``name``, ``kind``, ``output`` ([C, H, W], or [F] after an fc or
 flatten), ``params``, ``weights``, ``biases``, ``buffers``, ``activations``,
-``macs``; ``total`` with the same six quantities summed (activations include
+``macs``, ``receptive_field`` ({"height", "width"}: per axis ``whole``, ``size``, ``jump``,
+``start``, ``period`` and ``formula``, or null where not derived, with ``reason``; see
+:mod:`symcnn.render.receptive`); ``total`` with the same six quantities summed (activations include
 the input's); ``closed_forms`` {quantity: {"general", "polynomial" (or null),
 "assumption", "multiple_of", "residue_of", "domain", "smallest_valid"}} when some total
 is symbolic, else null; ``outputs`` [{"path", "shape"}], every output the network returns
@@ -102,6 +104,9 @@ def to_dict(net: Network) -> dict[str, object]:
     """The contract as Python data (ints, strings, lists, dicts, None)."""
     totals = {quantity: net.total(quantity) for quantity in QUANTITIES}
     symbolic = any(as_int(total) is None for total in totals.values())
+    from .receptive import field_dict
+
+    fields = net.receptive_fields
     layers = [
         {
             "index": layer.index,
@@ -110,8 +115,9 @@ def to_dict(net: Network) -> dict[str, object]:
             "kind": layer.kind,
             "output": _values(layer.output),
             **{quantity: value(getattr(layer, quantity)) for quantity in QUANTITIES},
+            "receptive_field": field_dict(field),
         }
-        for layer in net.layers
+        for layer, field in zip(net.layers, fields, strict=True)
     ]
     return {
         "input": _values(net.input),

@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from ..sweep import Memory, Solution, SweepRow
+from ..training import TrainingSetup
 from .printing import text
 
 if TYPE_CHECKING:
@@ -23,15 +24,25 @@ PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", 
 TITLES = {"n": "n", "params": "params", "activations": "activations", "macs": "MACs", "memory": "memory (bytes)"}
 
 
-def memory_note(memory: Memory) -> str:
-    """How memory was counted, in words."""
+def memory_note(memory: Memory | TrainingSetup) -> str:
+    """How memory was counted, in words.
+
+    >>> from symcnn.training import TrainingSetup
+    >>> memory_note(TrainingSetup(32, "adam", "mixed"))[:72]
+    'memory = one training step (batch 32, adam, mixed): saved for backward +'
+    """
+    if isinstance(memory, TrainingSetup):
+        return (
+            f"memory = one training step (batch {memory.batch}, {memory.optimizer}, {memory.precision}): saved for "
+            "backward + parameters + gradients + buffers + optimizer state (symcnn memory ARCH --n N: the parts)"
+        )
     return (
         f"memory = (activations × batch {memory.batch} + params) × {memory.width} bytes ({memory.dtype}): "
         "one forward pass, no gradients or optimizer state"
     )
 
 
-def table(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str:
+def table(rows: Sequence[SweepRow], memory: Memory | TrainingSetup, symbol: str = "n") -> str:
     """Right-aligned columns with grouped digits.
 
     >>> from symcnn.sweep import SweepRow, Memory
@@ -46,7 +57,7 @@ def table(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str:
     return "\n".join([lines[0], rule, *lines[1:], "", memory_note(memory)]) + "\n"
 
 
-def markdown(rows: Sequence[SweepRow], memory: Memory, symbol: str = "n") -> str:
+def markdown(rows: Sequence[SweepRow], memory: Memory | TrainingSetup, symbol: str = "n") -> str:
     header = [symbol if column == "n" else TITLES[column] for column in COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("--:" for _ in COLUMNS) + "|"]
     for row in rows:
@@ -146,6 +157,9 @@ def solution(result: Solution, symbol: str = "n") -> str:
     what = condition.quantity
     if what == "memory":
         what = f"memory(batch={condition.memory.batch}, dtype={condition.memory.dtype})"
+    training = condition.training
+    if training is not None:
+        what = f"train_memory(batch={training.batch}, optimizer={training.optimizer}, precision={training.precision})"
     bound = f"{condition.bound.numerator:,}" if condition.bound.denominator == 1 else str(float(condition.bound))
     valid = f", valid for {result.domain}" if result.domain else ""
     lines = [f"Condition: {what} {condition.op} {bound}, {symbol} a multiple of {result.step}{valid}."]
@@ -164,4 +178,6 @@ def solution(result: Solution, symbol: str = "n") -> str:
             lines.append(f"That is the smallest valid {symbol} ({result.smallest_valid}) rounded up to the step.")
     if condition.quantity == "memory":
         lines.append(memory_note(condition.memory))
+    if training is not None:
+        lines.append(memory_note(training))
     return "\n".join(lines) + "\n"

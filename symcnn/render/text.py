@@ -11,7 +11,7 @@ counted here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,9 +70,10 @@ def input_cells(net: Network, cols: Sequence[Column]) -> list[str]:
     return [cells.get(column.title, "") for column in cols]
 
 
-def layer_cells(layer: LayerResult, cols: Sequence[Column]) -> list[str]:
-    """One layer's row."""
+def layer_cells(layer: LayerResult, cols: Sequence[Column], more: Mapping[str, str] | None = None) -> list[str]:
+    """One layer's row; ``more`` gives the cells of extra columns (the receptive field's)."""
     cells = {
+        **(more or {}),
         "#": str(layer.index),
         "path": layer.path,
         "layer": layer.name,
@@ -202,10 +203,23 @@ def _totals_section(net: Network) -> list[str]:
     return lines
 
 
-def table(net: Network, depth: int | None = None) -> str:
+def _receptive_cells(net: Network, rows: Sequence[LayerResult]) -> dict[str, dict[str, str]]:
+    """The rf, jump and start cells by row path; a folded block shows the field of its last row."""
+    from .receptive import cells
+
+    by_path = {layer.path: cells(field) for layer, field in zip(net.layers, net.receptive_fields)}
+    for row in rows:
+        if row.path not in by_path:
+            inside = [layer.path for layer in net.layers if layer.path.startswith(row.path + "/")]
+            by_path[row.path] = by_path[inside[-1]] if inside else {}
+    return by_path
+
+
+def table(net: Network, depth: int | None = None, extra: Sequence[str] = ()) -> str:
     """The table, its totals (closed forms when symbolic) and the convention.
 
-    With ``depth``, blocks and branches deeper than it are folded into one row each.
+    With ``depth``, blocks and branches deeper than it are folded into one row each;
+    ``extra`` adds columns: "rf" the receptive field's size, jump and start (:mod:`symcnn.render.receptive`).
 
     >>> import symcnn
     >>> print(table(symcnn.parse("vgg-d", n=224)).splitlines()[-7])
@@ -213,8 +227,10 @@ def table(net: Network, depth: int | None = None) -> str:
     """
     for quantity, _ in TOTALS:  # a total past the limits is refused before 100,000 rows are printed
         net.closed_form(quantity)
-    cols = columns(net)
-    body = [input_cells(net, cols)] + [layer_cells(layer, cols) for layer in net.rows(depth)]
+    cols = columns(net) + tuple(Column(title) for title in (("rf", "jump", "start") if "rf" in extra else ()))
+    rows = net.rows(depth)
+    more = _receptive_cells(net, rows) if "rf" in extra else {}
+    body = [input_cells(net, cols)] + [layer_cells(layer, cols, more.get(layer.path)) for layer in rows]
     header = [column.title for column in cols]
     widths = [max(len(row[index]) for row in [header, *body]) for index in range(len(cols))]
     totals = total_cells(net, cols, widths)
