@@ -183,10 +183,21 @@ def test_chain_by_hand(text: str, size: int, jump: int, start: int) -> None:
     assert (field.size, field.jump, field.start) == (size, jump, start)
 
 
-def test_published_figures() -> None:
-    """Araujo, Norris & Sim (2019), Table 1: AlexNet 195 and VGG-16 212 at their last convolutional
-    features (torchvision's AlexNet pads its first conv by 2, the paper's by 0: start differs, r not)."""
-    for name, row, size in (("alexnet", "maxpool3", 195), ("vgg16", "maxpool5", 212)):
+def _distill(windows: list[tuple[int, int]]) -> int:
+    """Distill's recurrence r += (k − 1)·j, j *= s over (kernel, stride) windows, written out here."""
+    r, j = 1, 1
+    for k, s in windows:
+        r, j = r + (k - 1) * j, j * s
+    return r
+
+
+def test_alexnet_and_vgg16_by_distills_recurrence() -> None:
+    """AlexNet's and VGG-16's last pools by Distill's recurrence over their (kernel, stride) windows:
+    195 and 212 (torchvision's AlexNet pads its first conv by 2: its start differs, r does not)."""
+    alexnet = [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]
+    vgg16 = [window for convs in (2, 2, 3, 3, 3) for window in [(3, 1)] * convs + [(2, 2)]]
+    assert (_distill(alexnet), _distill(vgg16)) == (195, 212)
+    for name, row, size in (("alexnet", "maxpool3", _distill(alexnet)), ("vgg16", "maxpool5", _distill(vgg16))):
         net = symcnn.parse(name, n=224)
         (field,) = [f for layer, f in zip(net.layers, net.receptive_fields) if layer.path == row]
         assert isinstance(field.height, Local) and field.height.size == size
@@ -279,7 +290,7 @@ def test_rf_command_table_and_json() -> None:
     table = run("rf", "vgg16", "--n", "224")
     assert table.returncode == 0, table.stderr
     (pool5,) = [line for line in table.stdout.splitlines() if line.startswith("31  maxpool")]
-    # Table 1: 212; j = 2⁵; start = −Σ padding·jump = −(2·1 + 2·2 + 3·4 + 3·8 + 3·16) = −90
+    # 212 (by the recurrence above); j = 2⁵; start = −Σ padding·jump = −(2·1 + 2·2 + 3·4 + 3·8 + 3·16) = −90
     assert pool5.split()[2:5] == ["212", "32", "-90"]
     data = json.loads(run("rf", "conv3-8 maxpool conv3-8", "--format", "json").stdout)
     last = data["layers"][-1]["receptive_field"]["height"]

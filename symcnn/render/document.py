@@ -35,7 +35,9 @@ from ..values import as_int
 from . import printing
 from .document_check import Check
 from .document_layers import Layers, equation, product, result, shape, visible_length
-from .latex import assumption, domain, escape, tiling
+from .document_receptive import receptive_section
+from .document_text import text, tt
+from .latex import assumption, domain, tiling
 from .text import TOTALS
 
 if TYPE_CHECKING:
@@ -63,33 +65,6 @@ TABULAR = (
 FORM_WIDTH = 72
 # Group texts (a block's or a branch's notation) are cut to this length in headings.
 HEADING_TEXT = 160
-
-_TEXT_SPECIAL = {
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-    "γ": r"$\gamma$",
-    '"': "''",
-    "–": "--",
-    "—": "---",
-}
-
-
-def text(words: str) -> str:
-    r"""Any text safe in LaTeX's text mode with pdflatex's default fonts.
-
-    >>> print(text("res(a | b) -> γ·2 ∑"))
-    res(a \textbar{} b) -\textgreater{} $\gamma$$\cdot$2 [U+2211]
-    """
-    escaped = escape(" ".join(words.split()))
-    shown = "".join(_TEXT_SPECIAL.get(character, character) for character in escaped)
-    return "".join(character if ord(character) < 128 else f"[U+{ord(character):04X}]" for character in shown)
-
-
-def _tt(words: str) -> str:
-    """Typewriter text that may break after a slash, underscores as the font's own (copied as "_")."""
-    return r"\texttt{" + text(words).replace("/", r"/\allowbreak{}").replace(r"\_", r"\char95{}") + "}"
-
 
 # ---------------------------------------------------------------- document parts
 
@@ -119,18 +94,18 @@ def _title(net: Network) -> list[str]:
     written = r" \times ".join(text(ir.expr_text(expr)) for expr in (spec.channels, spec.height, spec.width))
     lines = [
         r"\begin{center}",
-        r"{\LARGE Derivation of " + (_tt(name) if name else "a network") + r"}\\[6pt]",
+        r"{\LARGE Derivation of " + (tt(name) if name else "a network") + r"}\\[6pt]",
     ]
     if name:
         lines.append(r"{\small " + text(zoo.summary(name)) + r"}\\[6pt]")
     lines += [
         rf"input ${written}$" + (f", {_given(net)}" if _given(net) else "") + r"\\[2pt]",
-        rf"{len(net.layers)} layers; counting convention {_tt(net.convention.name)}",
+        rf"{len(net.layers)} layers; counting convention {tt(net.convention.name)}",
         r"\end{center}",
     ]
     if not name:
         notation = [line for line in net.architecture.text.splitlines() if line.strip()]
-        lines += [r"\begin{quote}\raggedright\small", r"\\".join(_tt(line) for line in notation), r"\end{quote}"]
+        lines += [r"\begin{quote}\raggedright\small", r"\\".join(tt(line) for line in notation), r"\end{quote}"]
     return lines
 
 
@@ -142,7 +117,7 @@ def _conventions(net: Network) -> list[str]:
         r"for an input size $x$, kernel $k$, stride $s$, padding $p$, dilation $d$:",
         r"\[ o = \left\lfloor \frac{x + 2p - d(k - 1) - 1}{s} \right\rfloor + 1"
         r"\quad\text{($d = 1$: } \left\lfloor \frac{x + 2p - k}{s} \right\rfloor + 1\text{)}, \]",
-        r"and with " + _tt("ceil_mode") + r" a last window that would start in the right padding is dropped:",
+        r"and with " + tt("ceil_mode") + r" a last window that would start in the right padding is dropped:",
         r"\[ o = \min\left(\left\lceil \frac{x + 2p - d(k - 1) - 1}{s} \right\rceil + 1, "
         r"\left\lceil \frac{x + p}{s} \right\rceil\right). \]",
         r"Parameters of a convolution with $g$ groups: "
@@ -152,7 +127,7 @@ def _conventions(net: Network) -> list[str]:
         r"a batch norm has $2C$ parameters ($\gamma$, $\beta$) and $2C + 1$ buffers "
         r"(running mean and variance, a batch counter). "
         r"A layer's activations are the values of its output, $C \cdot H \cdot W$.",
-        r"\par\medskip Counting convention " + _tt(convention.name) + ": " + text(convention.summary) + ".",
+        r"\par\medskip Counting convention " + tt(convention.name) + ": " + text(convention.summary) + ".",
     ]
 
 
@@ -169,9 +144,9 @@ def _heading(entered: Sequence[str], groups: Mapping[str, str]) -> list[str]:
             shown = shown[: HEADING_TEXT - 1].rstrip() + "…"
         segment = path.rsplit("/", 1)[-1]
         if shown != segment:
-            notations.append(_tt(segment) + ": " + _tt(shown))
+            notations.append(tt(segment) + ": " + tt(shown))
     notation = [r"{\raggedright\small " + r"\\ ".join(notations) + r"\par}\nopagebreak\smallskip"] if notations else []
-    return [f"{command}{{{_tt(entered[-1])}}}", *notation]
+    return [f"{command}{{{tt(entered[-1])}}}", *notation]
 
 
 def _groups_entered(path: str, before: set[str]) -> list[str]:
@@ -191,17 +166,17 @@ def _simple(layer: LayerResult, net: Network) -> bool:
 
 
 def _header(layer: LayerResult) -> str:
-    where = rf"\quad{{\small {_tt(layer.path)}}}" if "/" in layer.path else ""
+    where = rf"\quad{{\small {tt(layer.path)}}}" if "/" in layer.path else ""
     shapes = rf"${shape(layer.geometry.input)} \to {shape(layer.output)}$"
-    return rf"\textbf{{{layer.index}}}\quad {_tt(layer.name)}{where}\rightpart{{{shapes}}}"
+    return rf"\textbf{{{layer.index}}}\quad {tt(layer.name)}{where}\rightpart{{{shapes}}}"
 
 
 def _layer(layer: LayerResult, layers: Layers) -> list[str]:
     if _simple(layer, layers.net):
-        where = rf"\quad{{\small {_tt(layer.path)}}}" if "/" in layer.path else ""
+        where = rf"\quad{{\small {tt(layer.path)}}}" if "/" in layer.path else ""
         output = shape(layer.output)
         return [
-            rf"\noindent\textbf{{{layer.index}}}\quad {_tt(layer.name)}{where}"
+            rf"\noindent\textbf{{{layer.index}}}\quad {tt(layer.name)}{where}"
             rf"\rightpart{{${output}$, in place: no parameters, 0 activations, 0 MACs}}\smallskip"
         ]
     rows = [line.row() for line in layers.lines(layer)]
@@ -315,5 +290,5 @@ def document(net: Network, depth: int | None = None) -> str:
     >>> r"(3 \cdot 3 \cdot 128 + 1) \cdot 256 = 295{,}168" in document(symcnn.parse("vgg-d", n=224))
     True
     """
-    body = [*_title(net), *_conventions(net), *_layers(net, depth), *_totals(net)]
+    body = [*_title(net), *_conventions(net), *_layers(net, depth), *receptive_section(net), *_totals(net)]
     return PREAMBLE + "\\begin{document}\n" + "\n".join(body) + "\n\\end{document}\n"
