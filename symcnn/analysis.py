@@ -20,7 +20,9 @@ from .dims import Size
 from .domain import Domain, Validity
 from .errors import LayerError
 from .layers import LayerRules
+from .limits import MAX_SYMPY_ROWS
 from .merges import MERGES, chunks
+from .poly import Poly
 from .rules import SYMCNN, Convention, Geometry
 from .state import Spatial, State, shape_of
 from .values import Shown, Value, product, public, total
@@ -322,6 +324,7 @@ class _Walk:
         self.applied: dict[_Key, tuple[Geometry, State]] = {}
         self.applied_idle: dict[_Key, tuple[Geometry, State]] = {}  # in heads that are never run
         self.counted: dict[Geometry, tuple[Value, Value, Value, Value]] = {}  # weights, params, activations, MACs
+        self.sympy_rows = 0  # distinct rows counted in sympy (MAX_SYMPY_ROWS)
         self.outputs: list[tuple[str, tuple[Value, ...]]] = []  # side outputs: out(…) heads
 
     def run(self) -> Analysis:
@@ -486,6 +489,14 @@ class _Walk:
                 self.convention.activations(geometry),
                 self.convention.mac_count(geometry),
             )
+            if not isinstance(counts[3], (int, Poly)):  # counted in sympy: a symbolic channel count or kernel
+                self.sympy_rows += 1
+                if self.sympy_rows > MAX_SYMPY_ROWS:
+                    raise LayerError(
+                        f"layer {index} {name!r} at {path}",
+                        f"more than {MAX_SYMPY_ROWS:,} distinct rows count in symbols that are no size "
+                        "(channels or kernels); give them a value (--set NAME=VALUE)",
+                    )
         return LayerResult(
             index=index,
             path=path,

@@ -30,7 +30,9 @@ from .analysis import LayerResult, analyze
 from .closed_form import ClosedForm, closed_form
 from .errors import SymcnnError, UnknownNameError
 from .expand import expand
+from .limits import MAX_SYMBOLIC_ROWS_COMPARED
 from .network import Network
+from .poly import Poly
 from .rules import CONVENTIONS, Convention, Memory
 from .values import Value, as_expr, as_int, symbol, total
 
@@ -134,6 +136,7 @@ def compare(network: Network, conventions: Sequence[str] | None = None, **values
         raise SymcnnError(f"a convention is named twice: {', '.join(names)}")
     if values:
         network.at(**values)  # checks the names and the domain
+    _check_symbolic_rows(network, len(names))
     rows = tuple(_totals(network, CONVENTIONS[name]) for name in names)
     terms = _term_order(rows)
     pairs = [(rows[0], row) for row in rows[1:]] + list(pairwise(rows[1:]))
@@ -159,6 +162,17 @@ def matching(value: int, network: Network, conventions: Sequence[str] | None = N
 
 
 # ---------------------------------------------------------------- inside
+
+
+def _check_symbolic_rows(network: Network, conventions: int) -> None:
+    """Refuse a comparison that would redo sympy arithmetic for too many rows: each convention analyses the
+    network again, and a row counted in symbols other than the input's sizes costs sympy work each time."""
+    rows = sum(1 for layer in network.analysis.raw_layers if not isinstance(layer.macs, (int, Poly)))
+    if rows * conventions > MAX_SYMBOLIC_ROWS_COMPARED:
+        raise SymcnnError(
+            f"{rows:,} rows count in symbols other than the input size's: comparing {conventions} conventions "
+            "redoes each; give those symbols a value (--set NAME=VALUE)"
+        )
 
 
 def _totals(network: Network, convention: Convention) -> Totals:

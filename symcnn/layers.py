@@ -8,7 +8,7 @@ symbol stays one :class:`~symcnn.dims.FloorSize`, so nested floors never arise.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 from . import ir
 from .braces import value, whole
@@ -20,6 +20,9 @@ from .limits import MAX_DIVISOR, MAX_SIZE, MAX_SYMBOL_VALUE, MAX_SYMBOLIC_FLOORS
 from .rules import Geometry
 from .state import Flat, Spatial, State, shape_of
 from .values import Shown, Value, as_expr, as_int, product
+
+if TYPE_CHECKING:
+    import sympy
 
 _T = TypeVar("_T")
 
@@ -92,6 +95,8 @@ class LayerRules:
                 f"the strides so far multiply to more than {MAX_DIVISOR:.0e}; no input size up to "
                 f"{MAX_SYMBOL_VALUE:,} gives an output {what} that depends on it",
             )
+        if _is_sympy(size):  # limits that hold in a head never run too: its sizes cost the same sympy work
+            self._check_sympy_size(size, where, what)
         if self.lenient:
             return
         if isinstance(size, int):
@@ -116,23 +121,25 @@ class LayerRules:
                 )
             self.validity.at_least(size.symbol, least)
         else:
-            import sympy
-
-            self.symbolic_sizes += 1
-            if self.symbolic_sizes > MAX_SYMBOLIC_SIZES:
-                raise LayerError(
-                    where,
-                    f"more than {MAX_SYMBOLIC_SIZES:,} output sizes depend on symbolic kernels, strides or paddings; "
-                    "give their symbols a value (--set NAME=VALUE)",
-                )
-            if len(size.atoms(sympy.floor)) > MAX_SYMBOLIC_FLOORS:  # each step nests one more: sympy slows down
-                raise LayerError(
-                    where,
-                    f"the output {what} nests more than {MAX_SYMBOLIC_FLOORS} floors of symbolic strides or kernels; "
-                    "give their symbols a value (--set NAME=VALUE)",
-                )
             for name in sorted(str(s) for s in size.free_symbols):
                 self.validity.unknown(name)
+
+    def _check_sympy_size(self, size: sympy.Expr, where: str, what: str) -> None:
+        import sympy
+
+        self.symbolic_sizes += 1
+        if self.symbolic_sizes > MAX_SYMBOLIC_SIZES:
+            raise LayerError(
+                where,
+                f"more than {MAX_SYMBOLIC_SIZES:,} output sizes depend on symbolic kernels, strides or paddings; "
+                "give their symbols a value (--set NAME=VALUE)",
+            )
+        if len(size.atoms(sympy.floor)) > MAX_SYMBOLIC_FLOORS:  # each step nests one more: sympy slows down
+            raise LayerError(
+                where,
+                f"the output {what} nests more than {MAX_SYMBOLIC_FLOORS} floors of symbolic strides or kernels; "
+                "give their symbols a value (--set NAME=VALUE)",
+            )
 
     def _at(self) -> str:
         given = ", ".join(f"{name} = {value}" for name, value in sorted(self.values.items()))
@@ -265,6 +272,10 @@ class LayerRules:
     def _pair(self, pair: ir.Pair, where: str, what: str, least: int = 1) -> tuple[Value, Value]:
         first, second = (self.positive(expr, where, what, least) for expr in pair)
         return first, second
+
+
+def _is_sympy(size: Size) -> TypeGuard[sympy.Expr]:
+    return not isinstance(size, (int, FloorSize, LinearSize))
 
 
 def _too_large(size: Size) -> bool:

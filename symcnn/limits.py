@@ -63,3 +63,13 @@ MAX_SIZE_TERMS = 8
 MAX_SIZE = 10**15
 """The largest height or width a layer may give (upsampling and padding make sizes grow; the same
 bound holds the coefficients of a size that depends on the input)."""
+
+MAX_SYMBOLIC_ROWS_COMPARED = 2_000
+"""Rows × conventions that ``compare`` may count in sympy (rows whose counts have symbols other than the
+input size's, ``conv3-{c}``): each convention analyses the network again (788 such rows under 7
+conventions took 2.1 s)."""
+
+MAX_SYMPY_ROWS = 2_000
+"""Distinct rows of one network whose counts are sympy expressions: counted in a symbol that is no size
+(a channel count ``conv3-{c}``, a symbolic kernel). Each costs sympy arithmetic, about 0.25 ms: 4,761 such
+rows took 1.1 s of CPU to analyse."""

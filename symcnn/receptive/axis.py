@@ -5,12 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from ..values import Shown, as_int
-
-if TYPE_CHECKING:
-    pass
 from .fields import MAX_PERIOD, Axis, Local, NotDerived, Step, Whole, _number
 
 # A source map: for output unit o, the first and last unit of the layer's input it reads; it repeats
@@ -52,7 +48,11 @@ def _transposed(field: Axis, k: int, s: int, p: int, d: int) -> Axis:
         return field
 
     def source(o: int) -> tuple[int, int]:
-        inputs = [(o + p - t * d) // s for t in range(k) if (o + p - t * d) % s == 0]
+        if d == 1:  # the inputs i with o + p − (k − 1) ≤ i·s ≤ o + p: no loop over a long kernel
+            inputs = [-((k - 1 - o - p) // s), (o + p) // s]
+            inputs = inputs if inputs[0] <= inputs[1] else []
+        else:
+            inputs = [(o + p - t * d) // s for t in range(k) if (o + p - t * d) % s == 0]
         if not inputs:
             raise NotDerived(f"output unit {o} of a transposed convolution reads no input (kernel {k} < stride {s})")
         return min(inputs), max(inputs)
