@@ -324,3 +324,15 @@ def test_bad_input_exits_2(argv: tuple[str, ...], message: str) -> None:
     result = run(*argv)
     assert result.returncode == 2
     assert result.stderr.startswith("symcnn: error: ") and message in result.stderr
+
+
+def test_long_periodic_walks_end_as_not_derived() -> None:
+    """A period of 64·32 units through 200 merges (a fuzz finding: 2.5 s) stops at the work limit:
+    the rows after it are not derived, with the reason, and the rows before keep their fields."""
+    from symcnn.receptive.fields import MAX_PERIODIC_WORK
+
+    net = symcnn.parse("input 4xnxn (upsample64x32(via=functional) (split( | lrn silu))x100)x2", n=8)
+    fields = net.receptive_fields
+    stopped = [field for field in fields if field.height is None]
+    assert stopped and all("units of work" in field.reason for field in stopped)
+    assert f"{MAX_PERIODIC_WORK:,}" in stopped[0].reason and fields[0].height is not None

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 # Units in one period of a periodic field (a resize 97 → 1000 has period 1000); each layer after it works
 # through a period unit by unit, so a longer one is "not derived" (a fuzzed upsample8x96 took 5 s at 100,000).
 MAX_PERIOD = 4_096
+# Units of periodic fields worked through in one network, layer after layer (a period of 2,048 through
+# 200 merges took 2.5 s); past it the rows are "not derived".
+MAX_PERIODIC_WORK = 100_000
 
 
 @dataclass(frozen=True)

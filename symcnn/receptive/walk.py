@@ -16,7 +16,7 @@ from ..values import Shown, as_expr, as_int, public
 if TYPE_CHECKING:
     pass
 from .axis import _adaptive, _resampled, _transposed, _whole, _window
-from .fields import Axis, Local, NotDerived, RowField, Step, Whole, _equal, _max, _min, _number
+from .fields import MAX_PERIODIC_WORK, Axis, Local, NotDerived, RowField, Step, Whole, _equal, _max, _min, _number
 
 
 def receptive_fields(network: object) -> tuple[RowField, ...]:
@@ -46,6 +46,7 @@ class _Walk:
         self.rows = analysis.layers
         self.found: list[RowField] = []
         self.reason = ""
+        self.work = 0  # units of periodic fields worked through so far (MAX_PERIODIC_WORK)
 
     def run(self) -> tuple[RowField, ...]:
         start = Local(1, 1, (0,), (0,), Step("input"))
@@ -79,6 +80,7 @@ class _Walk:
                 return Whole(None, None, Step("whole")), Whole(None, None, Step("whole"))
             return None
         try:
+            self._spend(fields)
             return self._apply(layer, row, fields)
         except NotDerived as error:
             self.reason = f"{row.path}: {error}"
@@ -130,6 +132,14 @@ class _Walk:
         # bn, activations, dropout, shuffle…: each unit sees what it saw
         return replace(fields[0], step=_SAME), replace(fields[1], step=_SAME)
 
+    def _spend(self, fields: Fields) -> None:
+        """Count the units a layer or a merge works through, unit by unit, for periodic fields."""
+        for field in fields or ():
+            if isinstance(field, Local) and field.period > 1:
+                self.work += field.period
+        if self.work > MAX_PERIODIC_WORK:
+            raise NotDerived(f"the periodic fields so far take more than {MAX_PERIODIC_WORK:,} units of work to follow")
+
     def _branch(self, branch: ir.Branch, fields: Fields, path: str) -> Fields:
         if branch.op == "aux" and not self.analysis.aux:
             return fields
@@ -143,6 +153,8 @@ class _Walk:
             self._record(None)
             return None
         try:
+            for output in outputs:
+                self._spend(output)
             parts = [tuple(map(public, part)) for part in row.geometry.parts]
             merged, arms = _union(outputs, parts, tuple(map(public, row.output)))
         except NotDerived as error:
