@@ -63,8 +63,8 @@ BOMBS = [
     # a fuzz finding: 788 rows counted in a channel symbol, analysed again under each of 7 conventions (2.1 s)
     (["compare", f"conv3-{{c}}x{MAX_SYMBOLIC_ROWS_COMPARED // 7 + 1}"], "rows count in symbols other than", ""),
     # a fuzz finding: 4,761 rows counted in a symbolic channel count (1.1 s of CPU)
-    (["report", f"input cxnxn dwconv3(padding=0)x{MAX_SYMPY_ROWS + 1}"], "distinct rows count in symbols that are no size",
-     f"layer {MAX_SYMPY_ROWS + 1}"),
+    (["report", f"input cxnxn dwconv3(padding=0)x{MAX_SYMPY_ROWS + 1}"],
+     "distinct rows count in symbols that are no size", f"layer {MAX_SYMPY_ROWS + 1}"),
     (["report", "aux(upsample224 avgpool3(stride={s})x9)"], f"nests more than {MAX_SYMBOLIC_FLOORS} floors", "aux/"),
     # the condition is read before the network: a bad one costs nothing however big the network
     (["solve", "input 3xnxn conv{k}-2x800", "749,086,759,161"], "a condition is QUANTITY OP VALUE", ""),
